@@ -1,0 +1,1 @@
+"""Keepsake: the server of a calm social network for short video memories."""

@@ -1,0 +1,83 @@
+"""Request dependencies: the signed-in user, the client, and app-wide services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from keepsake.accounts import service
+from keepsake.accounts.mailer import Mailer
+from keepsake.accounts.models import User
+from keepsake.config import Settings
+from keepsake.db import DbSession
+from keepsake.errors import Unauthorized
+from keepsake.ratelimit import RateLimiter
+from keepsake.security import read_access_token
+
+_bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")
+
+
+@dataclass(frozen=True)
+class Auth:
+    user: User
+    session_id: uuid.UUID
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def _mailer(request: Request) -> Mailer:
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+Limiter = Annotated[RateLimiter, Depends(_limiter)]
+AppMailer = Annotated[Mailer, Depends(_mailer)]
+
+
+def _client(request: Request, settings: AppSettings) -> service.Client:
+    ip = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if settings.trust_forwarded_for and forwarded:
+        # Behind the load balancer the nearest hop it saw is the last entry.
+        ip = forwarded.split(",")[-1].strip()
+    return service.Client(ip=ip, user_agent=request.headers.get("user-agent", ""))
+
+
+ClientInfo = Annotated[service.Client, Depends(_client)]
+
+
+async def _auth(
+    db: DbSession,
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Auth:
+    if credentials is None:
+        raise Unauthorized(
+            "Sign in first: send `Authorization: Bearer <access_token>`.", code="not_authenticated"
+        )
+    claims = read_access_token(settings, credentials.credentials)
+    if claims is None:
+        raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
+    user = await service.authenticate(db, claims)
+    return Auth(user=user, session_id=claims.session_id)
+
+
+async def _user(auth: Annotated[Auth, Depends(_auth)]) -> User:
+    return auth.user
+
+
+CurrentAuth = Annotated[Auth, Depends(_auth)]
+CurrentUser = Annotated[User, Depends(_user)]

@@ -1,0 +1,134 @@
+"""Tables of accounts: users, their identities, sessions and one-time tokens."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keepsake.db import Base, Timestamped
+
+
+class Role(enum.StrEnum):
+    user = "user"
+    moderator = "moderator"
+    admin = "admin"
+
+
+class AccountStatus(enum.StrEnum):
+    active = "active"
+    suspended = "suspended"
+    deleting = "deleting"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_handle_lower", func.lower(text("handle")), unique=True),
+        Index("uq_users_email", "email", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Stored lower-cased; `handle` keeps the owner's capitalisation for display.
+    email: Mapped[str] = mapped_column(String(320))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    handle: Mapped[str] = mapped_column(String(30))
+    display_name: Mapped[str] = mapped_column(String(60))
+    bio: Mapped[str] = mapped_column(String(300), server_default="")
+    note: Mapped[str] = mapped_column(String(80), server_default="")
+    is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    quiet_hours_start: Mapped[time | None] = mapped_column(Time)
+    quiet_hours_end: Mapped[time | None] = mapped_column(Time)
+    notification_prefs: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), server_default=Role.user.value)
+    status: Mapped[AccountStatus] = mapped_column(
+        _enum(AccountStatus, "account_status"), server_default=AccountStatus.active.value
+    )
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Identity(Timestamped, Base):
+    """A sign-in provider's account (Apple, Google) linked to a user."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Session(Timestamped, Base):
+    """A signed-in device; its refresh tokens rotate, its access tokens name it."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    user_agent: Mapped[str] = mapped_column(String(300), server_default="")
+    ip: Mapped[str] = mapped_column(String(64), server_default="")
+    last_used_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class RefreshToken(Timestamped, Base):
+    """Every refresh token ever issued, by hash: a used one shown again reveals theft."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OneTimeToken(Timestamped, Base):
+    """Email verification and password reset tokens: single use, expiring, stored hashed."""
+
+    __tablename__ = "one_time_tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text, server_default="")

@@ -1,0 +1,145 @@
+"""Every query of the accounts domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake.accounts.models import AccountStatus, OneTimeToken, RefreshToken, Session, User
+from keepsake.errors import Conflict
+from keepsake.pagination import Cursor, keyset_before
+
+
+class HandleTaken(Conflict):
+    code = "handle_taken"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+async def insert_user(db: AsyncSession, user: User) -> User:
+    """Insert, turning a unique-index race into the matching 409."""
+    db.add(user)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
+        if constraint == "uq_users_email":
+            raise EmailTaken("An account with this email already exists.") from None
+        if constraint == "uq_users_handle_lower":
+            raise HandleTaken("This handle is taken.") from None
+        raise
+    return user
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    return await db.scalar(select(User).where(User.email == email.lower()))
+
+
+async def user_by_handle(db: AsyncSession, handle: str) -> User | None:
+    return await db.scalar(select(User).where(func.lower(User.handle) == handle.lower()))
+
+
+async def handle_exists(db: AsyncSession, handle: str) -> bool:
+    found = await db.scalar(select(User.id).where(func.lower(User.handle) == handle.lower()))
+    return found is not None
+
+
+async def email_exists(db: AsyncSession, email: str) -> bool:
+    return await db.scalar(select(User.id).where(User.email == email.lower())) is not None
+
+
+async def user_for_session(
+    db: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> User | None:
+    """The user behind a live session: one round trip on every authenticated request."""
+    return await db.scalar(
+        select(User)
+        .join(Session, Session.user_id == User.id)
+        .where(
+            User.id == user_id,
+            Session.id == session_id,
+            Session.revoked_at.is_(None),
+            Session.expires_at > func.now(),
+            User.status != AccountStatus.deleting,
+        )
+    )
+
+
+async def add(db: AsyncSession, *rows: Session | RefreshToken | OneTimeToken) -> None:
+    db.add_all(rows)
+    await db.flush()
+
+
+async def refresh_token_for_update(
+    db: AsyncSession, token_hash: bytes
+) -> tuple[RefreshToken, Session] | None:
+    """The token and its session, the session row locked so one refresh runs at a time."""
+    row = (
+        await db.execute(
+            select(RefreshToken, Session)
+            .join(Session, Session.id == RefreshToken.session_id)
+            .where(RefreshToken.token_hash == token_hash)
+            .with_for_update(of=Session)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def revoke_sessions(
+    db: AsyncSession, *, user_id: uuid.UUID, reason: str, session_id: uuid.UUID | None = None
+) -> int:
+    """Revoke one session of the user, or all of them; returns how many were live."""
+    query = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if session_id is not None:
+        query = query.where(Session.id == session_id)
+    result = await db.execute(query.values(revoked_at=func.now(), revoked_reason=reason))
+    return int(getattr(result, "rowcount", 0))
+
+
+async def live_sessions(
+    db: AsyncSession, user_id: uuid.UUID, *, limit: int, after: Cursor | None
+) -> list[Session]:
+    query = select(Session).where(
+        Session.user_id == user_id,
+        Session.revoked_at.is_(None),
+        Session.expires_at > func.now(),
+        keyset_before(Session.created_at, Session.id, after),
+    )
+    query = query.order_by(Session.created_at.desc(), Session.id.desc()).limit(limit + 1)
+    return list((await db.scalars(query)).all())
+
+
+async def one_time_token_for_update(
+    db: AsyncSession, token_hash: bytes, purpose: str
+) -> tuple[OneTimeToken, User] | None:
+    row = (
+        await db.execute(
+            select(OneTimeToken, User)
+            .join(User, User.id == OneTimeToken.user_id)
+            .where(OneTimeToken.token_hash == token_hash, OneTimeToken.purpose == purpose)
+            .with_for_update(of=OneTimeToken)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def expire_unused_tokens(
+    db: AsyncSession, *, user_id: uuid.UUID, purpose: str, now: datetime
+) -> None:
+    """A new reset link makes the older ones useless."""
+    await db.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user_id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+        .values(expires_at=now)
+    )

@@ -1,0 +1,198 @@
+"""HTTP routes of accounts and sessions."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from keepsake.accounts import service
+from keepsake.accounts.deps import (
+    AppMailer,
+    AppSettings,
+    ClientInfo,
+    CurrentAuth,
+    CurrentUser,
+    Limiter,
+)
+from keepsake.accounts.repository import EmailTaken, HandleTaken
+from keepsake.accounts.schemas import (
+    AuthPublic,
+    ForgotPasswordCreate,
+    LoginCreate,
+    RefreshCreate,
+    ResetPasswordCreate,
+    SessionPublic,
+    SignupCreate,
+    TokenCreate,
+    TokensPublic,
+)
+from keepsake.db import DbSession
+from keepsake.errors import NotFound, RateLimited, Unauthorized, responses
+from keepsake.pagination import Page, Pagination
+from keepsake.profiles.service import me_view
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account with email and password.",
+    responses=responses(EmailTaken, HandleTaken, RateLimited),
+)
+async def signup(
+    body: SignupCreate,
+    db: DbSession,
+    settings: AppSettings,
+    mailer: AppMailer,
+    limiter: Limiter,
+    client: ClientInfo,
+) -> AuthPublic:
+    signed_in = await service.sign_up(
+        db,
+        settings=settings,
+        mailer=mailer,
+        limiter=limiter,
+        client=client,
+        email=body.email,
+        password=body.password,
+        handle=body.handle,
+        display_name=body.display_name,
+    )
+    return AuthPublic(user=await me_view(db, signed_in.user), tokens=signed_in.tokens)
+
+
+@router.post(
+    "/auth/login",
+    summary="Sign in with email and password.",
+    responses=responses(service.InvalidCredentials, service.AccountSuspended, RateLimited),
+)
+async def login(
+    body: LoginCreate, db: DbSession, settings: AppSettings, limiter: Limiter, client: ClientInfo
+) -> AuthPublic:
+    signed_in = await service.log_in(
+        db,
+        settings=settings,
+        limiter=limiter,
+        client=client,
+        email=body.email,
+        password=body.password,
+    )
+    return AuthPublic(user=await me_view(db, signed_in.user), tokens=signed_in.tokens)
+
+
+@router.post(
+    "/auth/refresh",
+    summary="Trade a refresh token for new tokens; the old refresh token stops working.",
+    responses=responses(service.InvalidRefreshToken, service.RefreshTokenReused, RateLimited),
+)
+async def refresh(
+    body: RefreshCreate, db: DbSession, settings: AppSettings, limiter: Limiter, client: ClientInfo
+) -> TokensPublic:
+    tokens = await service.refresh(
+        db, settings=settings, limiter=limiter, client=client, token=body.refresh_token
+    )
+    return TokensPublic(tokens=tokens)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=NO_CONTENT,
+    summary="End this session: its access and refresh tokens stop working.",
+    responses=responses(Unauthorized),
+)
+async def logout(db: DbSession, auth: CurrentAuth) -> Response:
+    await service.log_out(db, user=auth.user, session_id=auth.session_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post(
+    "/auth/email/verify",
+    status_code=NO_CONTENT,
+    summary="Confirm an email address with the token from the email.",
+    responses=responses(service.InvalidToken),
+)
+async def verify_email(body: TokenCreate, db: DbSession) -> Response:
+    await service.verify_email(db, token=body.token)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post(
+    "/auth/email/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send the email confirmation link again.",
+    responses=responses(Unauthorized, RateLimited),
+)
+async def resend_verification(
+    db: DbSession, settings: AppSettings, mailer: AppMailer, limiter: Limiter, user: CurrentUser
+) -> Response:
+    await service.resend_verification(
+        db, settings=settings, mailer=mailer, limiter=limiter, user=user
+    )
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/auth/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Email a password reset link (always 202, whether or not the account exists).",
+    responses=responses(RateLimited),
+)
+async def forgot_password(
+    body: ForgotPasswordCreate,
+    db: DbSession,
+    settings: AppSettings,
+    mailer: AppMailer,
+    limiter: Limiter,
+    client: ClientInfo,
+) -> Response:
+    await service.forgot_password(
+        db, settings=settings, mailer=mailer, limiter=limiter, client=client, email=body.email
+    )
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/auth/password/reset",
+    status_code=NO_CONTENT,
+    summary="Set a new password with the emailed token; every session is signed out.",
+    responses=responses(service.InvalidToken, RateLimited),
+)
+async def reset_password(
+    body: ResetPasswordCreate,
+    db: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+    client: ClientInfo,
+) -> Response:
+    await service.reset_password(
+        db,
+        settings=settings,
+        limiter=limiter,
+        client=client,
+        token=body.token,
+        new_password=body.new_password,
+    )
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get(
+    "/me/sessions",
+    summary="List your signed-in sessions, newest first.",
+    responses=responses(Unauthorized),
+)
+async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> Page[SessionPublic]:
+    return await service.list_sessions(db, user=auth.user, current=auth.session_id, page=page)
+
+
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=NO_CONTENT,
+    summary="Sign out one of your sessions.",
+    responses=responses(Unauthorized, NotFound),
+)
+async def revoke_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+    await service.revoke_session(db, user=user, session_id=session_id)
+    return Response(status_code=NO_CONTENT)

@@ -1,0 +1,88 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from keepsake.profiles.schemas import MePublic
+
+_PASSWORD = Field(min_length=1, max_length=256, examples=["correct horse battery staple"])
+
+
+class SignupCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "mina@example.com",
+                    "password": "a quiet walk by the sea",
+                    "handle": "mina",
+                    "display_name": "Mina",
+                }
+            ]
+        }
+    )
+
+    email: EmailStr = Field(max_length=320)
+    password: str = _PASSWORD
+    handle: str = Field(min_length=1, max_length=30)
+    display_name: str = Field(min_length=1, max_length=60)
+
+
+class LoginCreate(BaseModel):
+    email: EmailStr = Field(max_length=320, examples=["mina@example.com"])
+    password: str = _PASSWORD
+
+
+class RefreshCreate(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenCreate(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class ForgotPasswordCreate(BaseModel):
+    email: EmailStr = Field(max_length=320)
+
+
+class ResetPasswordCreate(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = _PASSWORD
+
+
+class IdTokenCreate(BaseModel):
+    id_token: str = Field(min_length=1, max_length=8192)
+
+
+class Tokens(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token kind, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class TokensPublic(BaseModel):
+    tokens: Tokens
+
+
+class AuthPublic(BaseModel):
+    user: MePublic
+    tokens: Tokens
+
+
+class ProviderAuthPublic(AuthPublic):
+    created: bool = Field(description="True when this sign-in created the account.")
+
+
+class SessionPublic(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str
+    ip: str
+    current: bool = Field(description="True for the session making this request.")

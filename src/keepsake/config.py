@@ -1,0 +1,81 @@
+"""All configuration, read once from `KEEPSAKE_*` environment variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only signing key. `Settings` refuses it outside development so a
+# forgotten variable can never ship a guessable key.
+DEV_JWT_KEY = "keepsake-development-signing-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    """Every setting of the server; a test builds its own instance."""
+
+    model_config = SettingsConfigDict(env_prefix="KEEPSAKE_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL; when unset, `keepsake serve` starts an embedded PostgreSQL.",
+    )
+    database_pool_size: int = 10
+    public_url: str = "http://127.0.0.1:8000"
+    trust_forwarded_for: bool = False
+
+    jwt_keys: dict[str, SecretStr] = Field(default_factory=lambda: {"dev": SecretStr(DEV_JWT_KEY)})
+    jwt_active_kid: str = "dev"
+    access_token_ttl: timedelta = timedelta(minutes=15)
+    refresh_token_ttl: timedelta = timedelta(days=60)
+    email_token_ttl: timedelta = timedelta(hours=24)
+    password_reset_ttl: timedelta = timedelta(hours=1)
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    email_from: str = "Keepsake <no-reply@keepsake.invalid>"
+
+    apple_client_ids: list[str] = Field(default_factory=list)
+    apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
+    apple_issuer: str = "https://appleid.apple.com"
+    google_client_ids: list[str] = Field(default_factory=list)
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    google_issuers: list[str] = Field(
+        default_factory=lambda: ["https://accounts.google.com", "accounts.google.com"]
+    )
+    jwks_cache_ttl: timedelta = timedelta(hours=1)
+
+    rate_limit_enabled: bool = True
+    rate_limit_signup_per_ip: int = 10
+    rate_limit_login_per_ip: int = 30
+    rate_limit_login_per_account: int = 10
+    rate_limit_refresh_per_ip: int = 60
+    rate_limit_password_per_ip: int = 10
+    rate_limit_password_per_account: int = 5
+    rate_limit_window: timedelta = timedelta(minutes=15)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Settings:
+        if self.jwt_active_kid not in self.jwt_keys:
+            raise ValueError("jwt_active_kid must name one of jwt_keys")
+        if self.environment != "development":
+            if any(key.get_secret_value() == DEV_JWT_KEY for key in self.jwt_keys.values()):
+                raise ValueError("the development JWT key is refused outside development")
+            if any(len(key.get_secret_value()) < 32 for key in self.jwt_keys.values()):
+                raise ValueError("JWT keys must be at least 32 characters")
+        return self
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"

@@ -1,0 +1,188 @@
+"""The application's errors and their RFC 9457 problem+json rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; `code` is the stable value the apps switch on."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+class AppError(Exception):
+    """Base of every expected failure; services raise these, never HTTP exceptions."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+    # True when the request's database changes must be kept even though it fails
+    # (e.g. revoking a session whose refresh token was replayed).
+    commit = False
+
+    def __init__(
+        self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None
+    ):
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+    title = "Not signed in"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Invalid(AppError):
+    """A well-formed request that breaks a rule; rendered like a validation error."""
+
+    status = 422
+    code = "validation_error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, *, code: str, field: str | None = None):
+        super().__init__(detail, code=code)
+        self.field = field
+
+
+class RateLimited(AppError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            f"Too many attempts; try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class Unavailable(AppError):
+    status = 503
+    code = "unavailable"
+    title = "Temporarily unavailable"
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    errors = None
+    if isinstance(exc, Invalid) and exc.field:
+        errors = [FieldError(field=exc.field, message=exc.detail)]
+    problem = Problem(
+        title=exc.title, status=exc.status, detail=exc.detail, code=exc.code, errors=errors
+    )
+    return problem_response(problem, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"]) for err in exc.errors()
+    ]
+    malformed = any(err["type"] == "json_invalid" for err in exc.errors())
+    problem = Problem(
+        title="Invalid input",
+        status=422,
+        detail="The request body is not valid JSON."
+        if malformed
+        else "Some fields are missing or invalid.",
+        code="malformed_json" if malformed else "validation_error",
+        errors=errors,
+    )
+    return problem_response(problem)
+
+
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    problem = Problem(
+        title=str(exc.detail) if exc.status_code != 404 else "Not found",
+        status=exc.status_code,
+        detail=str(exc.detail),
+        code=_HTTP_CODES.get(exc.status_code, "http_error"),
+    )
+    return problem_response(problem, dict(exc.headers or {}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each error it can return, with its stable codes."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    listed: list[type[AppError]] = [*errors, Invalid]
+    for error in listed:
+        by_status.setdefault(error.status, []).append(error)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, group in sorted(by_status.items()):
+        codes = ", ".join(f"`{error.code}`" for error in group)
+        out[status] = {
+            "description": f"{group[0].title} (code: {codes})",
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return out

@@ -1,0 +1,67 @@
+"""Edges of the social graph."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keepsake.db import Base, Timestamped
+
+
+class FollowState(enum.StrEnum):
+    active = "active"
+    requested = "requested"
+
+
+class Follow(Timestamped, Base):
+    """`follower` follows `followee`; `requested` until a private followee approves."""
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        CheckConstraint("follower_id <> followee_id", name="not_self"),
+        # Keyset lists of followers / following, newest first.
+        Index("ix_follows_followee_state_created", "followee_id", "state", "created_at", "id"),
+        Index("ix_follows_follower_state_created", "follower_id", "state", "created_at", "id"),
+    )
+
+    follower_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    followee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The id a follow request is approved or denied by.
+    id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4, unique=True)
+    state: Mapped[FollowState] = mapped_column(
+        Enum(FollowState, name="follow_state", values_callable=lambda m: [x.value for x in m])
+    )
+
+
+class Block(Timestamped, Base):
+    __tablename__ = "blocks"
+    __table_args__ = (
+        CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+        Index("ix_blocks_blocked", "blocked_id", "blocker_id"),
+    )
+
+    blocker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Mute(Timestamped, Base):
+    __tablename__ = "mutes"
+    __table_args__ = (CheckConstraint("muter_id <> muted_id", name="not_self"),)
+
+    muter_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    muted_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,0 +1,89 @@
+"""The application factory and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from keepsake import __doc__ as description
+from keepsake.accounts.mailer import build_mailer
+from keepsake.accounts.router import router as accounts_router
+from keepsake.config import Settings
+from keepsake.db import create_engine, sessionmaker
+from keepsake.errors import install_error_handlers
+from keepsake.graph.router import router as graph_router
+from keepsake.observability import Metrics, RequestContextMiddleware, configure_logging
+from keepsake.profiles.router import router as profiles_router
+from keepsake.ratelimit import RateLimiter
+
+TAGS = [
+    {"name": "accounts", "description": "Sign-up, sign-in, tokens and sessions."},
+    {"name": "profiles", "description": "Your profile and settings; other people's profiles."},
+    {"name": "graph", "description": "Follows, follow requests, blocks and mutes."},
+    {"name": "operations", "description": "Health, readiness and metrics for the operator."},
+]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    if settings.database_url is None:
+        raise ValueError("create_app needs settings.database_url")
+    database_url = settings.database_url.get_secret_value()
+    configure_logging(settings.log_level, json=settings.log_json)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(database_url, pool_size=settings.database_pool_size)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            app.state.settings = settings
+            app.state.engine = engine
+            app.state.sessionmaker = sessionmaker(engine)
+            app.state.rate_limiter = RateLimiter(engine, enabled=settings.rate_limit_enabled)
+            app.state.mailer = build_mailer(settings)
+            app.state.http = http
+            try:
+                yield
+            finally:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Keepsake API",
+        version="1",
+        description=description,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    for router in (accounts_router, profiles_router, graph_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The server can serve: its database answers.",
+        responses={503: {"description": "The database does not answer."}},
+    )
+    async def readyz() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # any failure to reach the database means "not ready"
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,1 @@
+"""Profiles, settings and the one-line note."""

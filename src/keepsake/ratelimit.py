@@ -1,0 +1,60 @@
+"""Fixed-window rate limits kept in PostgreSQL, so every API pod shares one count.
+
+One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` per check: a single round trip,
+atomic under concurrency, and no extra server (Redis) to run. The counter commits in
+its own short transaction so a refused or failed request still counts.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, DateTime, Integer, String, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from keepsake.db import Base
+from keepsake.errors import RateLimited
+
+
+class RateLimitCounter(Base):
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hits: Mapped[int] = mapped_column(Integer)
+    window_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+_HIT = text(
+    """
+    INSERT INTO rate_limit_counters AS c (key, window_start, hits, window_seconds)
+    VALUES (:key, now(), 1, :window)
+    ON CONFLICT (key) DO UPDATE SET
+        hits = CASE WHEN c.window_start + make_interval(secs => c.window_seconds) <= now()
+                    THEN 1 ELSE c.hits + 1 END,
+        window_start = CASE WHEN c.window_start + make_interval(secs => c.window_seconds) <= now()
+                            THEN now() ELSE c.window_start END,
+        window_seconds = :window
+    RETURNING hits, extract(epoch FROM window_start + make_interval(secs => window_seconds) - now())
+    """
+)
+
+
+class RateLimiter:
+    def __init__(self, engine: AsyncEngine, *, enabled: bool = True):
+        self._engine = engine
+        self.enabled = enabled
+
+    async def hit(self, key: str, *, limit: int, window: timedelta) -> None:
+        """Count one attempt under `key`; raise `RateLimited` past `limit` in the window."""
+        if not self.enabled:
+            return
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(_HIT, {"key": key, "window": int(window.total_seconds())})
+            ).one()
+        hits, remaining = int(row[0]), float(row[1])
+        if hits > limit:
+            raise RateLimited(retry_after=max(1, math.ceil(remaining)))

@@ -1,0 +1,119 @@
+"""Passwords, opaque tokens and signed access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import anyio.to_thread
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from keepsake.config import Settings
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+ACCESS_TOKEN_AUDIENCE = "keepsake-api"  # noqa: S105 - a JWT audience, not a secret
+
+# argon2id with the library's RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, context: tuple[str, ...] = ()) -> str | None:
+    """Why a new password is refused (NIST SP 800-63B), or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(lowered)) < 3:
+        return "This password is too common; choose another."
+    if any(word and word.lower() in lowered for word in context if len(word) >= 4):
+        return "Do not use your handle or email in your password."
+    return None
+
+
+async def hash_password(password: str) -> str:
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-effort check; a missing hash still costs one hash so timing leaks nothing."""
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+_DUMMY_HASH = _hasher.hash("keepsake-dummy-password")
+
+
+def new_token() -> str:
+    """An opaque, URL-safe secret with 256 bits of entropy."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> bytes:
+    """Tokens are stored only as SHA-256: they are random, so no salt or slow hash is needed."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+def issue_access_token(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
+    kid = settings.jwt_active_kid
+    payload = {
+        "sub": str(claims.user_id),
+        "sid": str(claims.session_id),
+        "aud": ACCESS_TOKEN_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + settings.access_token_ttl).timestamp()),
+    }
+    key = settings.jwt_keys[kid].get_secret_value()
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid})
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
+    """The claims of a valid, unexpired token signed by a known key; None otherwise."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or kid not in settings.jwt_keys:
+            return None
+        payload = jwt.decode(
+            token,
+            settings.jwt_keys[kid].get_secret_value(),
+            algorithms=["HS256"],
+            audience=ACCESS_TOKEN_AUDIENCE,
+            options={"require": ["exp", "sub", "sid"]},
+        )
+        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def expires_in(ttl: timedelta) -> int:
+    return int(ttl.total_seconds())

@@ -1,0 +1,166 @@
+"""Tests run the real app against a real (embedded) PostgreSQL, one cluster per worker."""
+
+from __future__ import annotations
+
+import email
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from keepsake.config import Settings
+from keepsake.db import sqlalchemy_url
+from keepsake.embedded_pg import EmbeddedPostgres
+from keepsake.main import create_app
+from keepsake.migrate import upgrade
+from keepsake.models import metadata
+
+PASSWORD = "a quiet walk by the sea"
+TEST_JWT_KEY = "test-signing-key-" + "x" * 32
+
+# Durability does not matter for throw-away test clusters; speed does.
+FAST_POSTGRES = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), server_options=FAST_POSTGRES)
+    with postgres.running() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": SecretStr(database_url),
+            "data_dir": data_dir,
+            "jwt_keys": {"test": SecretStr(TEST_JWT_KEY)},
+            "jwt_active_kid": "test",
+            "log_json": False,
+            "log_level": "WARNING",
+            "rate_limit_signup_per_ip": 1000,
+            "rate_limit_login_per_ip": 1000,
+            "rate_limit_login_per_account": 1000,
+            "rate_limit_refresh_per_ip": 1000,
+            "rate_limit_password_per_ip": 1000,
+            "rate_limit_password_per_account": 1000,
+        }
+        return Settings(**{**values, **overrides})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan started, and a client that calls it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://keepsake.test") as c:
+            yield c
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(sqlalchemy_url(database_url))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
+    yield
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://keepsake.test") as c:
+        yield c
+
+
+@dataclass
+class Member:
+    """A signed-up user and what a test needs to act as them."""
+
+    id: str
+    handle: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+_serial = itertools.count()
+
+
+@pytest.fixture
+def sign_up(client: httpx.AsyncClient) -> Callable[..., Any]:
+    async def sign_up_member(handle: str | None = None, **fields: Any) -> Member:
+        handle = handle or f"member{next(_serial)}"
+        body = {
+            "email": f"{handle}@example.com",
+            "password": PASSWORD,
+            "handle": handle,
+            "display_name": handle.title(),
+            **fields,
+        }
+        response = await client.post("/v1/auth/signup", json=body)
+        assert response.status_code == 201, response.text
+        data = response.json()
+        return Member(
+            id=data["user"]["id"],
+            handle=data["user"]["handle"],
+            email=body["email"],
+            access_token=data["tokens"]["access_token"],
+            refresh_token=data["tokens"]["refresh_token"],
+        )
+
+    return sign_up_member
+
+
+def emailed_token(outbox: Path, to: str, subject_contains: str) -> str:
+    """The token of the newest matching `.eml` written by the outbox mailer."""
+    for path in sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns, reverse=True):
+        message = email.message_from_bytes(path.read_bytes())
+        if message["To"] == to and subject_contains in message["Subject"]:
+            body = message.get_payload(decode=True)
+            assert isinstance(body, bytes)
+            for line in body.decode().splitlines():
+                if line.startswith("Token: "):
+                    return line.removeprefix("Token: ")
+    raise AssertionError(f"no email to {to} about {subject_contains!r}")
