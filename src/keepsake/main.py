@@ -10,6 +10,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from keepsake import __doc__ as description
 from keepsake.accounts.mailer import build_mailer
@@ -78,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             async with app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # any failure to reach the database means "not ready"
+        except (OSError, SQLAlchemyError):
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 

@@ -38,30 +38,53 @@ class LoginCreate(BaseModel):
     password: str = _PASSWORD
 
 
+_OPAQUE_TOKEN = "Jm3v6cQ0pX2s1a8Yt9ZkB4rW7nE5uH0iL2oP6dF3gS8"  # noqa: S105 - documentation example
+
+
 class RefreshCreate(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: str = Field(min_length=1, max_length=200, examples=[_OPAQUE_TOKEN])
 
 
 class TokenCreate(BaseModel):
-    token: str = Field(min_length=1, max_length=200)
+    token: str = Field(
+        min_length=1, max_length=200, examples=[_OPAQUE_TOKEN], description="The emailed token."
+    )
 
 
 class ForgotPasswordCreate(BaseModel):
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(max_length=320, examples=["mina@example.com"])
 
 
 class ResetPasswordCreate(BaseModel):
-    token: str = Field(min_length=1, max_length=200)
+    token: str = Field(min_length=1, max_length=200, examples=[_OPAQUE_TOKEN])
     new_password: str = _PASSWORD
 
 
 class IdTokenCreate(BaseModel):
-    id_token: str = Field(min_length=1, max_length=8192)
+    id_token: str = Field(
+        min_length=1,
+        max_length=8192,
+        examples=["eyJraWQiOiJXNldjT0tCIiwiYWxnIjoiUlMyNTYifQ.eyJpc3MiOi4uLn0.c2lnbmF0dXJl"],
+        description="The ID token (a JWT) the provider's SDK gave the app.",
+    )
 
 
 class Tokens(BaseModel):
-    access_token: str
-    refresh_token: str
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6InYxIn0.eyJzdWIiOiIuLi4ifQ.sig",
+                    "refresh_token": _OPAQUE_TOKEN,
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
+    refresh_token: str = Field(description="Single use: trade it at /v1/auth/refresh.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token kind, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.")
 
