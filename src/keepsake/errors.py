@@ -171,18 +171,42 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: each error it can return, with its stable codes."""
-    by_status: dict[int, list[type[AppError]]] = {}
-    listed: list[type[AppError]] = [*errors, Invalid]
-    for error in listed:
-        by_status.setdefault(error.status, []).append(error)
-    out: dict[int | str, dict[str, Any]] = {}
-    for status, group in sorted(by_status.items()):
-        codes = ", ".join(f"`{error.code}`" for error in group)
-        out[status] = {
-            "description": f"{group[0].title} (code: {codes})",
+def responses(
+    *errors: type[AppError], invalid: tuple[str, ...] = ()
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each error it can return, with its stable codes.
+
+    `invalid` names the rule codes a 422 may carry besides `validation_error`.
+    """
+    codes_by_status: dict[int, list[str]] = {Invalid.status: ["validation_error", *invalid]}
+    titles = {Invalid.status: Invalid.title}
+    for error in errors:
+        codes_by_status.setdefault(error.status, []).append(error.code)
+        titles.setdefault(error.status, error.title)
+    return {
+        status: {
+            "description": f"{titles[status]} (code: {', '.join(f'`{c}`' for c in codes)})",
             "model": Problem,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-    return out
+        for status, codes in sorted(codes_by_status.items())
+    }
+
+
+def use_problem_media_type(app: FastAPI) -> None:
+    """Document error bodies as `application/problem+json`, the type they are sent with."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for item in spec.get("paths", {}).values():
+                for operation in item.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    # Replacing `app.openapi` is how FastAPI documents customising the schema.
+    app.openapi = openapi  # type: ignore[method-assign]

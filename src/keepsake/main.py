@@ -14,10 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from keepsake import __doc__ as description
 from keepsake.accounts.mailer import build_mailer
+from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.router import router as accounts_router
 from keepsake.config import Settings
 from keepsake.db import create_engine, sessionmaker
-from keepsake.errors import install_error_handlers
+from keepsake.errors import install_error_handlers, use_problem_media_type
 from keepsake.graph.router import router as graph_router
 from keepsake.observability import Metrics, RequestContextMiddleware, configure_logging
 from keepsake.profiles.router import router as profiles_router
@@ -61,9 +62,11 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    use_problem_media_type(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     for router in (accounts_router, profiles_router, graph_router):
         app.include_router(router)
+    app.include_router(provider_router)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive.")
     async def healthz() -> dict[str, str]:

@@ -40,7 +40,12 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     summary="Create an account with email and password.",
-    responses=responses(EmailTaken, HandleTaken, RateLimited),
+    responses=responses(
+        EmailTaken,
+        HandleTaken,
+        RateLimited,
+        invalid=("invalid_handle", "handle_reserved", "weak_password", "invalid_display_name"),
+    ),
 )
 async def signup(
     body: SignupCreate,
@@ -158,7 +163,7 @@ async def forgot_password(
     "/auth/password/reset",
     status_code=NO_CONTENT,
     summary="Set a new password with the emailed token; every session is signed out.",
-    responses=responses(service.InvalidToken, RateLimited),
+    responses=responses(service.InvalidToken, RateLimited, invalid=("weak_password",)),
 )
 async def reset_password(
     body: ResetPasswordCreate,
@@ -181,7 +186,7 @@ async def reset_password(
 @router.get(
     "/me/sessions",
     summary="List your signed-in sessions, newest first.",
-    responses=responses(Unauthorized),
+    responses=responses(Unauthorized, invalid=("invalid_cursor",)),
 )
 async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> Page[SessionPublic]:
     return await service.list_sessions(db, user=auth.user, current=auth.session_id, page=page)
