@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from keepsake.accounts.models import User
@@ -38,7 +38,7 @@ async def seed(engine: AsyncEngine) -> None:
         for n in range(USERS)
     ]
     async with engine.begin() as conn:
-        await conn.execute(User.__table__.insert(), rows)
+        await conn.execute(insert(User), rows)
 
 
 async def run(engine: AsyncEngine) -> float:
