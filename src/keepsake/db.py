@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,6 +37,11 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+
+def enum_type(cls: type[enum.StrEnum], name: str) -> Enum:
+    """A PostgreSQL enum storing the members' values (what the API shows)."""
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -14,7 +14,6 @@ from keepsake.accounts.mailer import Mailer
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.db import DbSession
-from keepsake.errors import Unauthorized
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import read_access_token
 
@@ -65,12 +64,12 @@ async def _auth(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Auth:
     if credentials is None:
-        raise Unauthorized(
-            "Sign in first: send `Authorization: Bearer <access_token>`.", code="not_authenticated"
+        raise service.NotAuthenticated(
+            "Sign in first: send `Authorization: Bearer <access_token>`."
         )
     claims = read_access_token(settings, credentials.credentials)
     if claims is None:
-        raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
+        raise service.InvalidAccessToken("The access token is invalid or expired.")
     user = await service.authenticate(db, claims)
     return Auth(user=user, session_id=claims.session_id)
 
@@ -81,3 +80,12 @@ async def _user(auth: Annotated[Auth, Depends(_auth)]) -> User:
 
 CurrentAuth = Annotated[Auth, Depends(_auth)]
 CurrentUser = Annotated[User, Depends(_user)]
+
+
+# Every error `CurrentUser` / `CurrentAuth` can raise, for the routes' OpenAPI `responses`.
+AUTH_ERRORS = (
+    service.NotAuthenticated,
+    service.InvalidAccessToken,
+    service.SessionRevoked,
+    service.AccountSuspended,
+)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import AccountStatus, OneTimeToken, RefreshToken, Session, User
+from keepsake.accounts.models import (
+    AccountStatus,
+    Identity,
+    OneTimeToken,
+    RefreshToken,
+    Session,
+    User,
+)
 from keepsake.errors import Conflict
 from keepsake.pagination import Cursor, keyset_before
 
@@ -143,3 +151,37 @@ async def expire_unused_tokens(
         )
         .values(expires_at=now)
     )
+
+
+class IdentityTaken(Conflict):
+    code = "identity_taken"
+
+
+async def user_by_identity(db: AsyncSession, *, provider: str, subject: str) -> User | None:
+    return await db.scalar(
+        select(User)
+        .join(Identity, Identity.user_id == User.id)
+        .where(Identity.provider == provider, Identity.subject == subject)
+    )
+
+
+async def insert_identity(db: AsyncSession, identity: Identity) -> None:
+    """Insert, turning a race on (provider, subject) into a 409 the caller can retry on."""
+    db.add(identity)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
+        if constraint == "uq_identities_provider_subject":
+            raise IdentityTaken("This sign-in is already linked to an account.") from None
+        raise
+
+
+async def taken_handles(db: AsyncSession, candidates: Collection[str]) -> set[str]:
+    """Which of these handles (lower-cased) are in use, in one round trip."""
+    lowered = [candidate.lower() for candidate in candidates]
+    rows = await db.scalars(
+        select(func.lower(User.handle)).where(func.lower(User.handle).in_(lowered))
+    )
+    return set(rows)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from keepsake.accounts import service
 from keepsake.accounts.deps import (
+    AUTH_ERRORS,
     AppMailer,
     AppSettings,
     ClientInfo,
@@ -28,7 +29,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.errors import NotFound, RateLimited, Unauthorized, responses
+from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.pagination import Page, Pagination
 from keepsake.profiles.service import me_view
 
@@ -106,7 +107,7 @@ async def refresh(
     "/auth/logout",
     status_code=NO_CONTENT,
     summary="End this session: its access and refresh tokens stop working.",
-    responses=responses(Unauthorized),
+    responses=responses(*AUTH_ERRORS),
 )
 async def logout(db: DbSession, auth: CurrentAuth) -> Response:
     await service.log_out(db, user=auth.user, session_id=auth.session_id)
@@ -128,7 +129,7 @@ async def verify_email(body: TokenCreate, db: DbSession) -> Response:
     "/auth/email/resend",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send the email confirmation link again.",
-    responses=responses(Unauthorized, RateLimited),
+    responses=responses(*AUTH_ERRORS, RateLimited),
 )
 async def resend_verification(
     db: DbSession, settings: AppSettings, mailer: AppMailer, limiter: Limiter, user: CurrentUser
@@ -186,7 +187,7 @@ async def reset_password(
 @router.get(
     "/me/sessions",
     summary="List your signed-in sessions, newest first.",
-    responses=responses(Unauthorized, invalid=("invalid_cursor",)),
+    responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
 async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> Page[SessionPublic]:
     return await service.list_sessions(db, user=auth.user, current=auth.session_id, page=page)
@@ -196,7 +197,7 @@ async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> P
     "/me/sessions/{session_id}",
     status_code=NO_CONTENT,
     summary="Sign out one of your sessions.",
-    responses=responses(Unauthorized, NotFound),
+    responses=responses(*AUTH_ERRORS, NotFound),
 )
 async def revoke_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
     await service.revoke_session(db, user=user, session_id=session_id)

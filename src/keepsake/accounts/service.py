@@ -55,6 +55,18 @@ class AccountSuspended(Forbidden):
     code = "account_suspended"
 
 
+class NotAuthenticated(Unauthorized):
+    code = "not_authenticated"
+
+
+class InvalidAccessToken(Unauthorized):
+    code = "invalid_token"
+
+
+class SessionRevoked(Unauthorized):
+    code = "session_revoked"
+
+
 class InvalidToken(AppError):
     code = "invalid_token"
     title = "Invalid or expired link"
@@ -284,7 +296,7 @@ async def authenticate(db: AsyncSession, claims: AccessClaims) -> User:
         db, user_id=claims.user_id, session_id=claims.session_id
     )
     if user is None:
-        raise Unauthorized("This session has ended; sign in again.", code="session_revoked")
+        raise SessionRevoked("This session has ended; sign in again.")
     if user.status == AccountStatus.suspended:
         raise AccountSuspended("This account is suspended.")
     return user
@@ -311,6 +323,10 @@ async def list_sessions(
         for s in sessions
     ]
     return Page(items=items, next_cursor=cursor)
+
+
+async def end_all_sessions(db: AsyncSession, *, user: User, reason: str) -> None:
+    await repository.revoke_sessions(db, user_id=user.id, reason=reason)
 
 
 async def revoke_session(db: AsyncSession, *, user: User, session_id: uuid.UUID) -> None:

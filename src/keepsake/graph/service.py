@@ -1,14 +1,196 @@
-"""Rules of the social graph."""
+"""Rules of the social graph: follows, follow requests, blocks, mutes and the lists.
+
+Who may see whom is decided by `keepsake.privacy`; this module applies it to every
+graph read and write, so an invisible account looks exactly like a missing one.
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts.models import User
+from keepsake.errors import Invalid, NotFound
 from keepsake.graph import repository
+from keepsake.graph.models import Block, FollowState, Mute
+from keepsake.graph.repository import Edge
+from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
+from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
+from keepsake.profiles.schemas import UserPublic
 
 
-async def counts(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
-    """(followers, following); only ever shown to the owner."""
+class CannotFollowSelf(Invalid):
+    code = "cannot_follow_self"
+
+
+class CannotBlockSelf(Invalid):
+    code = "cannot_block_self"
+
+
+class CannotMuteSelf(Invalid):
+    code = "cannot_mute_self"
+
+
+class FollowRequestNotFound(NotFound):
+    code = "follow_request_not_found"
+
+
+async def person(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> Person:
+    """The account behind a handle as the viewer may see it; 404 when it is not visible."""
+    return require_profile(viewer_id, await repository.person_by_handle(db, viewer_id, handle))
+
+
+async def _own_edge_target(db: AsyncSession, viewer: User, handle: str) -> Person:
+    """For undoing the viewer's own block or mute: the target even while blocked by the viewer.
+
+    Still 404 when the target blocked the viewer and the viewer holds no edge to undo, so
+    the answer never reveals an account that hides from the viewer.
+    """
+    found = await repository.person_by_handle(db, viewer.id, handle)
+    if found is None:
+        raise UserNotFound("No such user.")
+    if can_see_profile(viewer.id, found) or found.relation.blocking or found.relation.muting:
+        return found
+    raise UserNotFound("No such user.")
+
+
+async def counts(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int, int]:
+    """(followers, following, pending requests); only ever shown to the owner."""
     return await repository.counts(db, user_id)
+
+
+async def approve_all_requests(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """A private account turning public stops gating: everyone who asked is let in."""
+    await repository.approve_all(db, followee_id=user_id)
+
+
+async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic:
+    target = await person(db, viewer_id=viewer.id, handle=handle)
+    if target.id == viewer.id:
+        raise CannotFollowSelf(
+            "You cannot follow yourself.", code=CannotFollowSelf.code, field="handle"
+        )
+    current = target.relation.following
+    wanted = FollowState.requested if target.is_private else FollowState.active
+    if current == FollowState.active or current == wanted:
+        state = current
+    else:
+        state = await repository.follow(
+            db, follower_id=viewer.id, followee_id=target.id, state=wanted
+        )
+    return FollowPublic(relationship="following" if state == FollowState.active else "requested")
+
+
+async def unfollow(db: AsyncSession, *, viewer: User, handle: str) -> None:
+    target = await person(db, viewer_id=viewer.id, handle=handle)
+    await repository.unfollow(db, follower_id=viewer.id, followee_id=target.id)
+
+
+async def remove_follower(db: AsyncSession, *, owner: User, handle: str) -> None:
+    """Stop someone following you (or drop their request) without blocking them."""
+    target = await person(db, viewer_id=owner.id, handle=handle)
+    await repository.unfollow(db, follower_id=target.id, followee_id=owner.id)
+
+
+def _people(viewer_id: uuid.UUID, rows: list[Edge], limit: int) -> Page[UserPublic]:
+    edges, cursor = split_page(rows, limit)
+    return Page(items=[UserPublic.of(viewer_id, e.person) for e in edges], next_cursor=cursor)
+
+
+async def people(
+    db: AsyncSession,
+    *,
+    viewer: User,
+    handle: str,
+    direction: Literal["followers", "following"],
+    page: PageRequest,
+) -> Page[UserPublic]:
+    """A person's followers or followees, as privacy allows; never with a count."""
+    owner = require_lists(viewer.id, await repository.person_by_handle(db, viewer.id, handle))
+    rows = await repository.follow_edges(
+        db,
+        viewer_id=viewer.id,
+        user_id=owner.id,
+        direction=direction,
+        state=FollowState.active,
+        limit=page.limit,
+        after=page.after,
+    )
+    return _people(viewer.id, rows, page.limit)
+
+
+async def follow_requests(
+    db: AsyncSession, *, owner: User, page: PageRequest
+) -> Page[FollowRequestPublic]:
+    rows = await repository.follow_edges(
+        db,
+        viewer_id=owner.id,
+        user_id=owner.id,
+        direction="followers",
+        state=FollowState.requested,
+        limit=page.limit,
+        after=page.after,
+    )
+    edges, cursor = split_page(rows, page.limit)
+    items = [
+        FollowRequestPublic(
+            id=edge.id, created_at=edge.created_at, user=UserPublic.of(owner.id, edge.person)
+        )
+        for edge in edges
+    ]
+    return Page(items=items, next_cursor=cursor)
+
+
+async def approve_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
+    if not await repository.approve(db, followee_id=owner.id, request_id=request_id):
+        raise FollowRequestNotFound("No such pending follow request.")
+
+
+async def deny_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
+    if not await repository.deny(db, followee_id=owner.id, request_id=request_id):
+        raise FollowRequestNotFound("No such pending follow request.")
+
+
+async def block(db: AsyncSession, *, viewer: User, handle: str) -> None:
+    """Idempotent; ends every follow and request between the two accounts."""
+    target = await _own_edge_target(db, viewer, handle)
+    if target.id == viewer.id:
+        raise CannotBlockSelf(
+            "You cannot block yourself.", code=CannotBlockSelf.code, field="handle"
+        )
+    await repository.block(db, blocker_id=viewer.id, blocked_id=target.id)
+
+
+async def unblock(db: AsyncSession, *, viewer: User, handle: str) -> None:
+    target = await _own_edge_target(db, viewer, handle)
+    await repository.unblock(db, blocker_id=viewer.id, blocked_id=target.id)
+
+
+async def mute(db: AsyncSession, *, viewer: User, handle: str) -> None:
+    target = await person(db, viewer_id=viewer.id, handle=handle)
+    if target.id == viewer.id:
+        raise CannotMuteSelf("You cannot mute yourself.", code=CannotMuteSelf.code, field="handle")
+    await repository.mute(db, muter_id=viewer.id, muted_id=target.id)
+
+
+async def unmute(db: AsyncSession, *, viewer: User, handle: str) -> None:
+    target = await _own_edge_target(db, viewer, handle)
+    await repository.unmute(db, muter_id=viewer.id, muted_id=target.id)
+
+
+async def blocked(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+    """Whom you blocked: the only place they still appear to you, so you can unblock them."""
+    rows = await repository.own_edges(
+        db, owner_id=owner.id, table=Block, limit=page.limit, after=page.after
+    )
+    return _people(owner.id, rows, page.limit)
+
+
+async def muted(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+    rows = await repository.own_edges(
+        db, owner_id=owner.id, table=Mute, limit=page.limit, after=page.after
+    )
+    return _people(owner.id, rows, page.limit)

@@ -2,19 +2,79 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
-from keepsake.accounts.deps import CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, AppSettings, CurrentUser, Limiter
 from keepsake.db import DbSession
-from keepsake.errors import Unauthorized, responses
+from keepsake.errors import RateLimited, responses
+from keepsake.pagination import Page, Pagination
+from keepsake.privacy import UserNotFound
 from keepsake.profiles import service
-from keepsake.profiles.schemas import MePublic
+from keepsake.profiles.schemas import (
+    DeletionPublic,
+    HandlePath,
+    MeDelete,
+    MePublic,
+    MeUpdate,
+    NotePublic,
+    UserPublic,
+)
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
 
 @router.get(
-    "/me", summary="Your own profile, settings and counts.", responses=responses(Unauthorized)
+    "/me", summary="Your own profile, settings and counts.", responses=responses(*AUTH_ERRORS)
 )
 async def get_me(db: DbSession, user: CurrentUser) -> MePublic:
     return await service.me_view(db, user)
+
+
+@router.patch(
+    "/me",
+    summary="Change your profile and settings; send only the fields to change.",
+    responses=responses(
+        *AUTH_ERRORS,
+        service.InvalidNote,
+        service.InvalidDisplayName,
+        service.InvalidBio,
+        service.InvalidTimezone,
+        service.InvalidQuietHours,
+    ),
+)
+async def update_me(body: MeUpdate, db: DbSession, user: CurrentUser) -> MePublic:
+    return await service.update_me(db, user=user, changes=body)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Delete your account after a grace period; you are signed out everywhere.",
+    responses=responses(
+        *AUTH_ERRORS, service.InvalidPassword, service.PasswordRequired, RateLimited
+    ),
+)
+async def delete_me(
+    body: MeDelete, db: DbSession, user: CurrentUser, settings: AppSettings, limiter: Limiter
+) -> DeletionPublic:
+    return await service.request_deletion(
+        db, settings=settings, limiter=limiter, user=user, password=body.password
+    )
+
+
+@router.get(
+    "/me/notes",
+    summary="Your note's history, newest first; only you can see it.",
+    responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
+)
+async def note_history(db: DbSession, user: CurrentUser, page: Pagination) -> Page[NotePublic]:
+    return await service.note_history(db, user=user, page=page)
+
+
+@router.get(
+    "/users/{handle}",
+    summary="Someone's public profile and your relationship to them; never any counts.",
+    responses=responses(*AUTH_ERRORS, UserNotFound),
+)
+async def get_user(handle: HandlePath, db: DbSession, user: CurrentUser) -> UserPublic:
+    return await service.profile(db, viewer=user, handle=handle)

@@ -4,13 +4,65 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from keepsake.privacy import Person, Relationship, relationship
+
+HandlePath = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9_.]{3,30}$",
+        description="A handle, in any case: 3–30 characters of a–z, 0–9, `_` and `.`.",
+        examples=["mina"],
+    ),
+]
+
+_NOTE = "The one-line note: at most 80 characters, no line breaks."
+_AVATAR = "URL of the avatar image; always null until avatars arrive with uploads."
 
 
 class Counts(BaseModel):
+    """Numbers about the owner, shown to the owner only."""
+
     followers: int
     following: int
+    follow_requests: int = Field(description="Follow requests waiting for your answer.")
+
+
+class QuietHours(BaseModel):
+    """Local times (in `timezone`) between which pushes are held; may span midnight."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    start: str = Field(description="Local time `HH:MM`, 24-hour.", examples=["22:00"])
+    end: str = Field(description="Local time `HH:MM`, 24-hour.", examples=["07:00"])
+
+
+class NotificationPrefs(BaseModel):
+    """Which kinds of notification reach you; every kind is on unless turned off."""
+
+    follow: bool = True
+    follow_request: bool = True
+    follow_approved: bool = True
+    claps: bool = True
+    memory_ready: bool = True
+    memory_failed: bool = True
+
+
+class NotificationPrefsUpdate(BaseModel):
+    """The kinds to change; the others keep their value."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    follow: bool | None = None
+    follow_request: bool | None = None
+    follow_approved: bool | None = None
+    claps: bool | None = None
+    memory_ready: bool | None = None
+    memory_failed: bool | None = None
 
 
 class MePublic(BaseModel):
@@ -20,11 +72,137 @@ class MePublic(BaseModel):
     handle: str
     display_name: str
     bio: str
-    note: str = Field(description="The one-line note: at most 80 characters, no line breaks.")
+    note: str = Field(description=_NOTE)
+    avatar: str | None = Field(default=None, description=_AVATAR)
     email: str
     email_verified: bool
     is_private: bool
-    timezone: str
+    timezone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
+    quiet_hours: QuietHours | None = Field(description="Null when pushes are never held.")
+    notification_prefs: NotificationPrefs
     role: str
     created_at: datetime
     counts: Counts
+
+
+_NOT_NULL = ("display_name", "bio", "note", "is_private", "timezone", "notification_prefs")
+
+
+class MeUpdate(BaseModel):
+    """Fields to change; absent fields stay as they are. `quiet_hours: null` turns them off."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"note": "walking by the sea this week"},
+                {
+                    "display_name": "Mina",
+                    "bio": "Slow mornings, long walks.",
+                    "is_private": True,
+                    "timezone": "Europe/Berlin",
+                    "quiet_hours": {"start": "22:00", "end": "07:00"},
+                    "notification_prefs": {"claps": False},
+                },
+            ]
+        },
+    )
+
+    display_name: str | None = Field(default=None, description="1–60 characters, one line.")
+    bio: str | None = Field(default=None, description="Up to 300 characters; may span lines.")
+    note: str | None = Field(default=None, description=_NOTE + ' `""` clears it.')
+    is_private: bool | None = Field(
+        default=None,
+        description="Private accounts approve followers. Turning it off approves every "
+        "pending follow request.",
+    )
+    timezone: str | None = Field(default=None, description="IANA time zone name.")
+    quiet_hours: QuietHours | None = None
+    notification_prefs: NotificationPrefsUpdate | None = None
+
+    @field_validator(*_NOT_NULL)
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class MeDelete(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"password": "a quiet walk by the sea"}]}
+    )
+
+    password: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Required when the account has a password; an account made with Apple "
+        "or Google only sends `{}`.",
+    )
+
+
+class DeletionPublic(BaseModel):
+    status: Literal["deleting"] = "deleting"
+    deletion_requested_at: datetime = Field(
+        description="Signing in again before the account is purged cancels the deletion."
+    )
+
+
+class NotePublic(BaseModel):
+    """One past value of your note."""
+
+    id: uuid.UUID
+    note: str
+    created_at: datetime
+
+
+class UserPublic(BaseModel):
+    """Another person's profile as you may see it. It never carries counts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5f0c6b8e-2a51-4c1e-9d0b-8a7f3e2c1b4d",
+                    "handle": "mina",
+                    "display_name": "Mina",
+                    "bio": "Slow mornings, long walks.",
+                    "note": "walking by the sea this week",
+                    "avatar": None,
+                    "is_private": False,
+                    "relationship": "following",
+                    "follows_you": True,
+                    "muted": False,
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    handle: str
+    display_name: str
+    bio: str
+    note: str = Field(description=_NOTE)
+    avatar: str | None = Field(default=None, description=_AVATAR)
+    is_private: bool
+    relationship: Relationship = Field(
+        description="Your follow of them: `self` (this is you), `following`, `requested` "
+        "(waiting for their approval) or `none`; the same values `POST .../follow` returns.",
+    )
+    follows_you: bool = Field(description="They follow you (an approved follow).")
+    muted: bool = Field(description="You muted them: their memories stay out of your feeds.")
+
+    @classmethod
+    def of(cls, viewer_id: uuid.UUID, person: Person) -> UserPublic:
+        return cls(
+            id=person.id,
+            handle=person.handle,
+            display_name=person.display_name,
+            bio=person.bio,
+            note=person.note,
+            is_private=person.is_private,
+            relationship=relationship(viewer_id, person),
+            follows_you=person.relation.follows_viewer,
+            muted=person.relation.muting,
+        )

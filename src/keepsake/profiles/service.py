@@ -1,16 +1,173 @@
-"""Profile rules: what the owner sees of themselves and what others see."""
+"""Profile rules: what the owner sees of themselves, what others see, and settings."""
 
 from __future__ import annotations
 
+import unicodedata
+import zoneinfo
+from datetime import time
+from functools import cache
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import User
+from keepsake.accounts import service as accounts
+from keepsake.accounts.models import AccountStatus, User
+from keepsake.config import Settings
+from keepsake.errors import Forbidden, Invalid
 from keepsake.graph import service as graph
-from keepsake.profiles.schemas import Counts, MePublic
+from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.profiles import repository
+from keepsake.profiles.schemas import (
+    Counts,
+    DeletionPublic,
+    MePublic,
+    MeUpdate,
+    NotePublic,
+    NotificationPrefs,
+    QuietHours,
+    UserPublic,
+)
+from keepsake.ratelimit import RateLimiter
+from keepsake.security import utcnow, verify_password
+
+# Bounded by the `users` columns they are stored in.
+NOTE_MAX = 80
+DISPLAY_NAME_MAX = 60
+BIO_MAX = 300
+
+# Control characters and line/paragraph separators: nothing a one-line field may hold.
+# Surrogates (`Cs`) cannot be stored as UTF-8 at all.
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+class InvalidNote(Invalid):
+    code = "invalid_note"
+
+
+class InvalidDisplayName(Invalid):
+    code = "invalid_display_name"
+
+
+class InvalidBio(Invalid):
+    code = "invalid_bio"
+
+
+class InvalidTimezone(Invalid):
+    code = "invalid_timezone"
+
+
+class InvalidQuietHours(Invalid):
+    code = "invalid_quiet_hours"
+
+
+class PasswordRequired(Invalid):
+    code = "password_required"
+
+
+class InvalidPassword(Forbidden):
+    code = "invalid_password"
+
+
+def _text(value: str, *, multiline: bool = False) -> str | None:
+    """NFC-normalised, trimmed text; None when it holds a character the field may not."""
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    value = unicodedata.normalize("NFC", value).strip()
+    for char in value:
+        if multiline and char == "\n":
+            continue
+        if unicodedata.category(char) in _NOT_ON_ONE_LINE:
+            return None
+    return value
+
+
+def _note(value: str) -> str:
+    note = _text(value)
+    if note is None:
+        raise InvalidNote(
+            "The note is one line: no line breaks or control characters.",
+            code=InvalidNote.code,
+            field="note",
+        )
+    if len(note) > NOTE_MAX:
+        raise InvalidNote(
+            f"The note is at most {NOTE_MAX} characters.", code=InvalidNote.code, field="note"
+        )
+    return note
+
+
+def _display_name(value: str) -> str:
+    name = _text(value)
+    if not name or len(name) > DISPLAY_NAME_MAX:
+        raise InvalidDisplayName(
+            f"Give a display name of 1–{DISPLAY_NAME_MAX} characters on one line.",
+            code=InvalidDisplayName.code,
+            field="display_name",
+        )
+    return name
+
+
+def _bio(value: str) -> str:
+    bio = _text(value, multiline=True)
+    if bio is None or len(bio) > BIO_MAX:
+        raise InvalidBio(
+            f"A bio is at most {BIO_MAX} characters, without control characters.",
+            code=InvalidBio.code,
+            field="bio",
+        )
+    return bio
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """IANA names by their lower-cased form, so `europe/berlin` is taken as `Europe/Berlin`."""
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def _timezone(value: str) -> str:
+    name = _zones().get(value.lower())
+    if name is None:
+        raise InvalidTimezone(
+            "Use an IANA time zone name such as `Europe/Berlin`.",
+            code=InvalidTimezone.code,
+            field="timezone",
+        )
+    return name
+
+
+def _local_time(value: str, field: str) -> time:
+    if len(value) == 5 and value[2] == ":" and value[:2].isdigit() and value[3:].isdigit():
+        hour, minute = int(value[:2]), int(value[3:])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise InvalidQuietHours(
+        "Give a local time as `HH:MM` (00:00–23:59).", code=InvalidQuietHours.code, field=field
+    )
+
+
+def _quiet_hours(value: QuietHours) -> tuple[time, time]:
+    start = _local_time(value.start, "quiet_hours.start")
+    end = _local_time(value.end, "quiet_hours.end")
+    if start == end:
+        raise InvalidQuietHours(
+            "Quiet hours need a start and an end that differ; send null to turn them off.",
+            code=InvalidQuietHours.code,
+            field="quiet_hours",
+        )
+    return start, end
+
+
+def _prefs(stored: dict[str, Any]) -> NotificationPrefs:
+    # Stored prefs hold only known kinds; a kind added later starts switched on.
+    return NotificationPrefs.model_validate(stored)
 
 
 async def me_view(db: AsyncSession, user: User) -> MePublic:
-    followers, following = await graph.counts(db, user.id)
+    followers, following, requests = await graph.counts(db, user.id)
+    start, end = user.quiet_hours_start, user.quiet_hours_end
+    quiet = None
+    if start is not None and end is not None:
+        quiet = QuietHours(start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
     return MePublic(
         id=user.id,
         handle=user.handle,
@@ -21,7 +178,88 @@ async def me_view(db: AsyncSession, user: User) -> MePublic:
         email_verified=user.email_verified_at is not None,
         is_private=user.is_private,
         timezone=user.timezone,
+        quiet_hours=quiet,
+        notification_prefs=_prefs(user.notification_prefs),
         role=user.role.value,
         created_at=user.created_at,
-        counts=Counts(followers=followers, following=following),
+        counts=Counts(followers=followers, following=following, follow_requests=requests),
     )
+
+
+async def update_me(db: AsyncSession, *, user: User, changes: MeUpdate) -> MePublic:
+    """Apply the fields sent; everything is checked before anything changes."""
+    # Explicit nulls are refused by `MeUpdate` for every field but `quiet_hours`, so
+    # "not None" means "sent" for the others.
+    display_name = _display_name(changes.display_name) if changes.display_name is not None else None
+    bio = _bio(changes.bio) if changes.bio is not None else None
+    note = _note(changes.note) if changes.note is not None else None
+    timezone = _timezone(changes.timezone) if changes.timezone is not None else None
+    quiet = _quiet_hours(changes.quiet_hours) if changes.quiet_hours is not None else None
+
+    if display_name is not None:
+        user.display_name = display_name
+    if bio is not None:
+        user.bio = bio
+    if note is not None and note != user.note:
+        user.note = note
+        repository.add_note(db, user_id=user.id, note=note)
+    if timezone is not None:
+        user.timezone = timezone
+    if "quiet_hours" in changes.model_fields_set:
+        user.quiet_hours_start, user.quiet_hours_end = quiet or (None, None)
+    if changes.notification_prefs is not None:
+        merged = _prefs(user.notification_prefs).model_copy(
+            update=changes.notification_prefs.model_dump(exclude_none=True)
+        )
+        user.notification_prefs = merged.model_dump()
+    if changes.is_private is not None:
+        if user.is_private and not changes.is_private:
+            await graph.approve_all_requests(db, user.id)
+        user.is_private = changes.is_private
+    return await me_view(db, user)
+
+
+async def profile(db: AsyncSession, *, viewer: User, handle: str) -> UserPublic:
+    """Anyone's public profile, yours included; 404 when hidden from the viewer."""
+    person = await graph.person(db, viewer_id=viewer.id, handle=handle)
+    return UserPublic.of(viewer.id, person)
+
+
+async def note_history(db: AsyncSession, *, user: User, page: PageRequest) -> Page[NotePublic]:
+    rows = await repository.notes(db, user.id, limit=page.limit, after=page.after)
+    notes, cursor = split_page(rows, page.limit)
+    items = [NotePublic(id=n.id, note=n.note, created_at=n.created_at) for n in notes]
+    return Page(items=items, next_cursor=cursor)
+
+
+async def request_deletion(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    limiter: RateLimiter,
+    user: User,
+    password: str | None,
+) -> DeletionPublic:
+    """Schedule the account's deletion and sign it out everywhere.
+
+    The account disappears from every view at once (privacy treats `deleting` like
+    gone); signing in during the grace period cancels the deletion.
+    """
+    if user.password_hash is not None:
+        if password is None:
+            raise PasswordRequired(
+                "Confirm with your password.", code=PasswordRequired.code, field="password"
+            )
+        # A stolen access token must not become a password oracle.
+        await limiter.hit(
+            f"delete:account:{user.id}",
+            limit=settings.rate_limit_password_per_account,
+            window=settings.rate_limit_window,
+        )
+        if not await verify_password(user.password_hash, password):
+            raise InvalidPassword("The password is wrong.")
+    now = utcnow()
+    user.status = AccountStatus.deleting
+    user.deletion_requested_at = now
+    await accounts.end_all_sessions(db, user=user, reason="account_deleted")
+    return DeletionPublic(deletion_requested_at=now)

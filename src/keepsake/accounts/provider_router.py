@@ -1,0 +1,93 @@
+"""HTTP routes of Sign in with Apple and Sign in with Google."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from keepsake.accounts import repository
+from keepsake.accounts.deps import AppSettings, ClientInfo
+from keepsake.accounts.provider_service import EmailInUse, sign_in_with_provider
+from keepsake.accounts.providers import (
+    InvalidIdToken,
+    JwksCache,
+    ProviderDisabled,
+    ProviderName,
+    ProviderUnavailable,
+)
+from keepsake.accounts.schemas import IdTokenCreate, ProviderAuthPublic
+from keepsake.accounts.service import AccountSuspended
+from keepsake.db import DbSession
+from keepsake.errors import responses
+from keepsake.profiles.service import me_view
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+def _jwks(request: Request, settings: AppSettings) -> JwksCache:
+    state = request.app.state
+    cache: JwksCache | None = getattr(state, "jwks", None)
+    if cache is None:
+        # Made on first use and kept on the app: it lives exactly as long as the shared
+        # HTTP client it fetches with, and each app (each test) gets its own.
+        cache = state.jwks = JwksCache(state.http, ttl=settings.jwks_cache_ttl)
+    return cache
+
+
+Jwks = Annotated[JwksCache, Depends(_jwks)]
+
+_ERRORS = responses(
+    InvalidIdToken,
+    AccountSuspended,
+    ProviderDisabled,
+    EmailInUse,
+    repository.EmailTaken,
+    repository.HandleTaken,
+    repository.IdentityTaken,
+    ProviderUnavailable,
+    invalid=("email_required",),
+)
+
+
+async def _sign_in(
+    provider_name: ProviderName,
+    body: IdTokenCreate,
+    db: DbSession,
+    settings: AppSettings,
+    keys: JwksCache,
+    client: ClientInfo,
+) -> ProviderAuthPublic:
+    signed_in = await sign_in_with_provider(
+        db,
+        settings=settings,
+        keys=keys,
+        provider_name=provider_name,
+        id_token=body.id_token,
+        client=client,
+    )
+    return ProviderAuthPublic(
+        user=await me_view(db, signed_in.user), tokens=signed_in.tokens, created=signed_in.created
+    )
+
+
+@router.post(
+    "/auth/apple",
+    summary="Sign in with Apple: trade Apple's ID token for tokens, creating the account if new.",
+    responses=_ERRORS,
+)
+async def sign_in_with_apple(
+    body: IdTokenCreate, db: DbSession, settings: AppSettings, keys: Jwks, client: ClientInfo
+) -> ProviderAuthPublic:
+    return await _sign_in("apple", body, db, settings, keys, client)
+
+
+@router.post(
+    "/auth/google",
+    summary="Sign in with Google: trade Google's ID token for tokens, creating the account if new.",
+    responses=_ERRORS,
+)
+async def sign_in_with_google(
+    body: IdTokenCreate, db: DbSession, settings: AppSettings, keys: Jwks, client: ClientInfo
+) -> ProviderAuthPublic:
+    return await _sign_in("google", body, db, settings, keys, client)
