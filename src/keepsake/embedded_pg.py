@@ -72,6 +72,7 @@ class EmbeddedPostgres:
         if self._adopt_orphan():
             self.progress("found PostgreSQL still running from an earlier run; reusing it")
         else:
+            self._remove_stale_socket_locks()
             self.progress("starting PostgreSQL…")
             self._pg_ctl(
                 "start",
@@ -164,6 +165,13 @@ class EmbeddedPostgres:
             pid_file.unlink(missing_ok=True)
             return None
         return pid
+
+    def _remove_stale_socket_locks(self) -> None:
+        """A postmaster killed with -9 leaves its socket lock behind, and PostgreSQL refuses
+        to start while the pid inside may look alive (an unreaped zombie, a reused pid).
+        Safe: no server of this data folder runs, and we hold the folder's lock."""
+        for lock in self.socket_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
 
     def _adopt_orphan(self) -> bool:
         """A server left running by a killed Keepsake (we hold the lock, so it is orphaned)."""
