@@ -1,0 +1,135 @@
+"""The storage protocol both backends implement, its values, keys and errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal, Protocol
+
+from keepsake.errors import AppError, Forbidden, NotFound
+
+# Segments may not start with a dot, so `.` and `..` cannot occur and the local
+# backend's hidden temp files can never be named, written or served through a key.
+_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}"
+_KEY = re.compile(rf"(?:{_SEGMENT}/)*{_SEGMENT}")
+MAX_KEY_LENGTH = 512
+# A bare `type/subtype` (RFC 6838 names): no parameters, nothing a header could smuggle.
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadTarget:
+    """Where and how a client sends an upload's bytes, straight to storage."""
+
+    url: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str
+
+
+class Storage(Protocol):
+    """Object storage: local disk by default, S3 in production."""
+
+    async def presign_upload(
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: timedelta
+    ) -> UploadTarget:
+        """A URL that accepts exactly `size_bytes` bytes of `content_type` at `key`."""
+        ...
+
+    async def stat(self, key: str) -> StoredObject | None:
+        """The stored object's size and type, or None when there is none."""
+        ...
+
+    async def download(self, key: str, dest_path: Path) -> None:
+        """Stream the object into a local file; `ObjectNotFound` when there is none."""
+        ...
+
+    async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
+        """Store a local file at `key`, replacing what was there."""
+        ...
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        """Delete these objects; keys already gone are fine."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Delete every object whose key starts with `prefix` (never empty)."""
+        ...
+
+    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
+        """A signed GET URL for the object that stops working after `expires_in`."""
+        ...
+
+
+class InvalidKey(AppError):
+    status = 400
+    code = "invalid_storage_key"
+    title = "Invalid storage key"
+
+
+class ObjectNotFound(NotFound):
+    code = "object_not_found"
+
+
+class InvalidSignature(Forbidden):
+    code = "invalid_signature"
+
+
+class UploadUrlExpired(Forbidden):
+    code = "upload_url_expired"
+
+
+class MediaUrlExpired(Forbidden):
+    code = "media_url_expired"
+
+
+class ContentTypeMismatch(AppError):
+    status = 415
+    code = "content_type_mismatch"
+    title = "Unsupported media type"
+
+
+class UploadTooLarge(AppError):
+    status = 413
+    code = "upload_too_large"
+    title = "Upload too large"
+
+
+class UploadSizeMismatch(AppError):
+    status = 400
+    code = "upload_size_mismatch"
+    title = "Upload incomplete"
+
+
+def validate_key(key: str) -> str:
+    if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
+        raise InvalidKey("Storage keys are relative paths of letters, digits, '.', '_' and '-'.")
+    return key
+
+
+def validate_keys(keys: Iterable[str]) -> list[str]:
+    # A lone string is iterable too; deleting its characters as keys would be a quiet disaster.
+    if isinstance(keys, str):
+        raise TypeError("delete() takes a collection of keys, not one key")
+    return [validate_key(key) for key in keys]
+
+
+def validate_prefix(prefix: str) -> str:
+    """A non-empty key prefix; a trailing '/' selects a whole folder."""
+    validate_key(prefix.removesuffix("/"))
+    return prefix
+
+
+def validate_content_type(content_type: str) -> str:
+    if not _CONTENT_TYPE.fullmatch(content_type):
+        raise ValueError(f"not a bare lowercase media type: {content_type!r}")
+    return content_type

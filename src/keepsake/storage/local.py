@@ -1,0 +1,282 @@
+"""Storage on local disk, with signed URLs served by this server (see `router.py`).
+
+Objects are files under `root`; each has a `<name>~type` file beside it holding its
+content type (`~` cannot occur in a key, so the two never collide). Bytes are written
+to a hidden temp file in the destination folder and renamed into place, so a reader
+sees either the whole object or none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from stat import S_ISREG
+from typing import IO
+from urllib.parse import urlencode
+
+import anyio
+import anyio.to_thread
+
+from keepsake.storage.base import (
+    ContentTypeMismatch,
+    InvalidSignature,
+    MediaUrlExpired,
+    ObjectNotFound,
+    StoredObject,
+    UploadSizeMismatch,
+    UploadTarget,
+    UploadTooLarge,
+    UploadUrlExpired,
+    validate_content_type,
+    validate_key,
+    validate_keys,
+    validate_prefix,
+)
+from keepsake.storage.signing import UrlSigner
+
+UPLOAD_PATH = "/v1/storage/upload"
+MEDIA_PATH = "/media"
+_TYPE_SUFFIX = "~type"
+_DEFAULT_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """What a verified upload URL allows: exactly this many bytes of this type here."""
+
+    key: str
+    content_type: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path
+    stat: os.stat_result
+    content_type: str
+
+
+class LocalStorage:
+    def __init__(self, *, root: Path, public_url: str, signer: UrlSigner) -> None:
+        self.root = root.resolve()
+        self._public_url = public_url.rstrip("/")
+        self._signer = signer
+
+    async def presign_upload(
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: timedelta
+    ) -> UploadTarget:
+        validate_key(key)
+        validate_content_type(content_type)
+        if size_bytes < 0:
+            raise ValueError("size_bytes must not be negative")
+        expires = int(time.time() + expires_in.total_seconds())
+        sig = self._signer.sign("PUT", key, str(expires), content_type, str(size_bytes))
+        query = urlencode({"expires": expires, "ct": content_type, "size": size_bytes, "sig": sig})
+        return UploadTarget(
+            url=f"{self._public_url}{UPLOAD_PATH}/{key}?{query}",
+            headers={"Content-Type": content_type},
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
+
+    def verify_upload(
+        self, key: str, *, expires: int, content_type: str, size_bytes: int, signature: str
+    ) -> UploadGrant:
+        validate_key(key)
+        fields = ("PUT", key, str(expires), content_type, str(size_bytes))
+        if not self._signer.verify(signature, *fields):
+            raise InvalidSignature("This upload URL is not valid.")
+        if expires < time.time():
+            raise UploadUrlExpired("This upload URL has expired; ask for a new one.")
+        return UploadGrant(key, content_type, size_bytes)
+
+    async def receive_upload(
+        self,
+        grant: UploadGrant,
+        chunks: AsyncIterable[bytes],
+        *,
+        content_type: str | None,
+        content_length: int | None,
+    ) -> None:
+        """Stream an upload's body to disk, keeping it only if it is exactly as signed."""
+        if content_type != grant.content_type:
+            raise ContentTypeMismatch(f"Send this upload with Content-Type {grant.content_type}.")
+        # Refuse a declared length before reading anything; a chunked body (no
+        # Content-Length) is held to the same limit while it streams.
+        if content_length is not None and content_length > grant.size_bytes:
+            raise _too_large(grant)
+        if content_length is not None and content_length < grant.size_bytes:
+            raise _too_small(grant)
+        path = self._path(grant.key)
+        temp = await anyio.to_thread.run_sync(_temp_file_beside, path)
+        try:
+            async with await anyio.open_file(temp, "wb") as out:
+                received = 0
+                async for chunk in chunks:
+                    received += len(chunk)
+                    if received > grant.size_bytes:
+                        raise _too_large(grant)
+                    await out.write(chunk)
+                await anyio.to_thread.run_sync(_sync, out.wrapped)
+            if received < grant.size_bytes:
+                raise _too_small(grant)
+            await anyio.to_thread.run_sync(_publish, temp, path, grant.content_type)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(partial(temp.unlink, missing_ok=True))
+            raise
+
+    async def stat(self, key: str) -> StoredObject | None:
+        path = self._path(key)
+        try:
+            found = await anyio.to_thread.run_sync(_read_stat, path)
+        except FileNotFoundError:
+            return None
+        return StoredObject(size=found.stat.st_size, content_type=found.content_type)
+
+    async def download(self, key: str, dest_path: Path) -> None:
+        if not await anyio.to_thread.run_sync(_copy_out, self._path(key), dest_path):
+            raise ObjectNotFound(f"No stored object at {key}.")
+
+    async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
+        validate_content_type(content_type)
+        await anyio.to_thread.run_sync(_copy_in, src_path, self._path(key), content_type)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        paths = [self._path(key) for key in validate_keys(keys)]
+        await anyio.to_thread.run_sync(_delete_files, paths)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        validate_prefix(prefix)
+        folder, _, stem = prefix.rpartition("/")
+        await anyio.to_thread.run_sync(_delete_matching, self.root / folder, stem)
+
+    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
+        validate_key(key)
+        expires = int(time.time() + expires_in.total_seconds())
+        sig = self._signer.sign("GET", key, str(expires))
+        return f"{self._public_url}{MEDIA_PATH}/{key}?{urlencode({'expires': expires, 'sig': sig})}"
+
+    def verify_media(self, key: str, *, expires: int, signature: str) -> None:
+        validate_key(key)
+        if not self._signer.verify(signature, "GET", key, str(expires)):
+            raise InvalidSignature("This media URL is not valid.")
+        if expires < time.time():
+            raise MediaUrlExpired("This media URL has expired.")
+
+    async def media_file(self, key: str) -> MediaFile:
+        try:
+            return await anyio.to_thread.run_sync(_read_stat, self._path(key))
+        except FileNotFoundError:
+            raise ObjectNotFound(f"No stored object at {key}.") from None
+
+    def _path(self, key: str) -> Path:
+        path = self.root / validate_key(key)
+        # The key pattern already rules out traversal; this keeps it impossible even if
+        # the pattern is ever loosened.
+        if not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"storage key escapes the storage root: {key!r}")
+        return path
+
+
+def _too_large(grant: UploadGrant) -> UploadTooLarge:
+    return UploadTooLarge(f"This upload URL accepts {grant.size_bytes} bytes at most.")
+
+
+def _too_small(grant: UploadGrant) -> UploadSizeMismatch:
+    return UploadSizeMismatch(f"This upload must be exactly {grant.size_bytes} bytes.")
+
+
+def _type_path(path: Path) -> Path:
+    return path.with_name(path.name + _TYPE_SUFFIX)
+
+
+def _temp_file_beside(path: Path) -> Path:
+    # Same folder, so the final rename never crosses file systems and stays atomic;
+    # a leading dot, so no key can ever name it.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
+    os.close(fd)
+    return Path(name)
+
+
+def _publish(temp: Path, path: Path, content_type: str) -> None:
+    # The type goes first: once the bytes appear, their type is already there.
+    type_temp = _temp_file_beside(path)
+    try:
+        type_temp.write_text(content_type)
+        type_temp.replace(_type_path(path))
+    except BaseException:
+        type_temp.unlink(missing_ok=True)
+        raise
+    temp.replace(path)
+
+
+def _copy_in(src: Path, path: Path, content_type: str) -> None:
+    temp = _temp_file_beside(path)
+    try:
+        with src.open("rb") as source, temp.open("wb") as out:
+            shutil.copyfileobj(source, out)
+            _sync(out)
+        _publish(temp, path, content_type)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _sync(out: IO[bytes]) -> None:
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _copy_out(path: Path, dest: Path) -> bool:
+    try:
+        source = path.open("rb")
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    with source, dest.open("wb") as out:
+        shutil.copyfileobj(source, out)
+    return True
+
+
+def _read_stat(path: Path) -> MediaFile:
+    stat = path.stat()
+    if not S_ISREG(stat.st_mode):
+        # A folder holding longer keys is not an object, as on S3.
+        raise FileNotFoundError(path)
+    try:
+        content_type = _type_path(path).read_text()
+    except FileNotFoundError:
+        content_type = _DEFAULT_TYPE
+    return MediaFile(path=path, stat=stat, content_type=content_type)
+
+
+def _delete_files(paths: list[Path]) -> None:
+    for path in paths:
+        if not path.is_dir():
+            path.unlink(missing_ok=True)
+        _type_path(path).unlink(missing_ok=True)
+
+
+def _delete_matching(folder: Path, stem: str) -> None:
+    """Delete what `folder/stem*` names; an empty stem deletes the whole folder."""
+    if not stem:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(stem):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
