@@ -1,4 +1,4 @@
-"""Follows, follow requests, blocks, mutes and the follower lists."""
+"""Follows, follow requests, blocks, mutes and the lists (close friends: test_close_friends)."""
 
 from __future__ import annotations
 
@@ -286,7 +286,7 @@ async def test_mute_yourself_or_nobody(client: httpx.AsyncClient, sign_up: SignU
     assert_problem(response, 404, "user_not_found")
 
 
-async def _walk(client: httpx.AsyncClient, viewer: Member, path: str, limit: int) -> list[Json]:
+async def walk(client: httpx.AsyncClient, viewer: Member, path: str, limit: int) -> list[Json]:
     items: list[Json] = []
     cursor = None
     while True:
@@ -311,21 +311,21 @@ async def test_lists_page_through_without_duplicates(
     for fan in fans:
         await follow(client, fan, "mina")
         await follow(client, mina, fan.handle)
-    requests = await _walk(client, mina, "/v1/me/follow-requests", limit)
+    requests = await walk(client, mina, "/v1/me/follow-requests", limit)
     assert [r["user"]["handle"] for r in requests] == [f"fan{i}" for i in reversed(range(5))]
     assert len({r["id"] for r in requests}) == 5
     for request in requests:
         url = f"/v1/me/follow-requests/{request['id']}/approve"
         await client.post(url, headers=mina.headers)
-    followers = await _walk(client, mina, "/v1/users/mina/followers", limit)
+    followers = await walk(client, mina, "/v1/users/mina/followers", limit)
     assert len({p["id"] for p in followers}) == 5
     for fan in fans:
         await client.post(f"/v1/users/{fan.handle}/mute", headers=mina.headers)
         await client.post(f"/v1/users/{fan.handle}/block", headers=mina.headers)
 
     newest_first = [f"fan{i}" for i in reversed(range(5))]
-    assert [p["handle"] for p in await _walk(client, mina, "/v1/me/blocks", limit)] == newest_first
-    assert [p["handle"] for p in await _walk(client, mina, "/v1/me/mutes", limit)] == newest_first
+    assert [p["handle"] for p in await walk(client, mina, "/v1/me/blocks", limit)] == newest_first
+    assert [p["handle"] for p in await walk(client, mina, "/v1/me/mutes", limit)] == newest_first
 
 
 @pytest.mark.parametrize("limit", [2, 100])
@@ -339,11 +339,11 @@ async def test_follower_lists_page_newest_first(
         await follow(client, mina, fan.handle)
     await follow(client, theo, "fan2")
     newest_first = [f"fan{i}" for i in reversed(range(5))]
-    followers = await _walk(client, theo, "/v1/users/mina/followers", limit)
+    followers = await walk(client, theo, "/v1/users/mina/followers", limit)
     assert [p["handle"] for p in followers] == newest_first
     assert {p["relationship"] for p in followers if p["handle"] != "fan2"} == {"none"}
     assert next(p for p in followers if p["handle"] == "fan2")["relationship"] == "following"
-    following = await _walk(client, theo, "/v1/users/mina/following", limit)
+    following = await walk(client, theo, "/v1/users/mina/following", limit)
     assert [p["handle"] for p in following] == newest_first
 
 
@@ -367,6 +367,7 @@ async def test_list_parameters_are_checked(
         "/v1/me/follow-requests",
         "/v1/me/blocks",
         "/v1/me/mutes",
+        "/v1/me/close-friends",
         "/v1/me/notes",
     ):
         response = await client.get(path, params=params, headers=mina.headers)
@@ -390,6 +391,9 @@ GRAPH_ROUTES = [
     ("DELETE", "/v1/users/mina/mute"),
     ("GET", "/v1/me/blocks"),
     ("GET", "/v1/me/mutes"),
+    ("PUT", "/v1/me/close-friends/mina"),
+    ("DELETE", "/v1/me/close-friends/mina"),
+    ("GET", "/v1/me/close-friends"),
 ]
 
 
@@ -402,7 +406,7 @@ async def test_graph_routes_need_a_token(
     assert_problem(response, 401, "not_authenticated")
 
 
-@pytest.mark.parametrize(("method", "path"), [r for r in GRAPH_ROUTES if "/users/" in r[1]])
+@pytest.mark.parametrize(("method", "path"), [r for r in GRAPH_ROUTES if "mina" in r[1]])
 async def test_graph_routes_check_the_handle_format(
     client: httpx.AsyncClient, sign_up: SignUp, method: str, path: str
 ) -> None:

@@ -1,27 +1,36 @@
-"""The privacy policy, from every read path: blocks, private accounts, hidden numbers."""
+"""The privacy policy, from every read path: blocks, private accounts, hidden numbers, and
+who may see a memory (the Python rule and its SQL twin, checked against each other)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from itertools import product
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi import FastAPI
+from sqlalchemy import literal, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from keepsake.accounts.models import AccountStatus
+from keepsake.accounts.models import AccountStatus, User
+from keepsake.graph import service as graph
 from keepsake.graph.models import FollowState
+from keepsake.memories.models import Memory, MemoryStatus, Visibility
 from keepsake.privacy import (
     Person,
     Relation,
     can_see_lists,
+    can_see_memory,
     can_see_profile,
+    memory_visible,
     relationship,
 )
 from tests.conftest import Member
-from tests.test_graph import follow, handles
+from tests.test_close_friends import add as add_close_friend
+from tests.test_graph import follow, handles, statements
 from tests.test_profiles import assert_problem, patch_me
 
 SignUp = Callable[..., Any]
@@ -216,3 +225,136 @@ def test_policy_relationship_labels() -> None:
     assert relationship(viewer, person(following=FollowState.requested)) == "requested"
     target = person()
     assert relationship(target.id, target) == "self"
+
+
+def test_policy_memories_of_an_invisible_or_unready_author() -> None:
+    viewer = uuid.uuid4()
+    for visibility in Visibility:
+        following = person(following=FollowState.active, close_friend=True)
+        assert can_see_memory(viewer, following, visibility=visibility, ready=True) == (
+            visibility != Visibility.only_me
+        )
+        assert not can_see_memory(viewer, following, visibility=visibility, ready=False)
+        blocked = person(following=FollowState.active, close_friend=True, blocked_by=True)
+        assert not can_see_memory(viewer, blocked, visibility=visibility, ready=True)
+        gone = person(AccountStatus.deleting)
+        assert can_see_memory(gone.id, gone, visibility=visibility, ready=False)
+
+
+def test_policy_memories_for_a_signed_out_viewer() -> None:
+    seen = {v for v in Visibility if can_see_memory(None, person(), visibility=v, ready=True)}
+    assert seen == {Visibility.public}
+    private = person(is_private=True)
+    assert not any(can_see_memory(None, private, visibility=v, ready=True) for v in Visibility)
+
+
+V = Visibility
+# What each viewer (named by handle) sees of a ready memory by Mina, an active account,
+# by visibility: (while her account is public, while it is private).
+EXPECTED: dict[str, tuple[set[Visibility], set[Visibility]]] = {
+    "mina": (set(V), set(V)),
+    "stranger": ({V.public}, set()),
+    "requested": ({V.public}, set()),
+    "follower": ({V.followers, V.public}, {V.followers, V.public}),
+    "pal": ({V.close_friends, V.public}, {V.close_friends}),
+    "close_follower": ({V.close_friends, V.followers, V.public},) * 2,
+    "blocked": (set(), set()),
+    "blocking": (set(), set()),
+    "stale_pal": (set(), set()),
+}
+CASES = list(product(Visibility, (False, True), MemoryStatus, AccountStatus))
+
+
+async def _viewers_of_mina(
+    client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp
+) -> dict[str, Member]:
+    """One account per row of `EXPECTED`, related to Mina through the API."""
+    members = {name: await sign_up(name) for name in EXPECTED}
+    mina = members["mina"]
+    for name in ("follower", "close_follower"):
+        await follow(client, members[name], "mina")
+    for name in ("pal", "close_follower", "stale_pal"):
+        assert (await add_close_friend(client, mina, name)).status_code == 204
+    await client.post("/v1/users/blocked/block", headers=mina.headers)
+    for name in ("blocking", "stale_pal"):
+        await client.post("/v1/users/mina/block", headers=members[name].headers)
+    # A block racing an add can leave a close-friends row behind; it must grant nothing.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO close_friends (owner_id, friend_id) VALUES (:owner, :friend)"),
+            {"owner": mina.id, "friend": members["stale_pal"].id},
+        )
+    await patch_me(client, mina, is_private=True)
+    await follow(client, members["requested"], "mina")
+    return members
+
+
+async def test_memory_visibility_agrees_in_python_and_sql(
+    client: httpx.AsyncClient, app: FastAPI, engine: AsyncEngine, sign_up: SignUp
+) -> None:
+    members = await _viewers_of_mina(client, engine, sign_up)
+    mina = uuid.UUID(members["mina"].id)
+    # The memory and author columns as literals of the real column types, so the SQL
+    # compares the real enums while its EXISTS probes read the rows made above.
+    columns = Memory.__table__.c
+    users = User.__table__.c
+    for name, member in members.items():
+        viewer = uuid.UUID(member.id)
+        async with AsyncSession(app.state.engine) as db:
+            author = await graph.person_by_id(db, viewer_id=viewer, user_id=mina)
+            assert author is not None
+            query = select(
+                *(
+                    memory_visible(
+                        viewer,
+                        author_id=literal(mina, users.id.type),
+                        visibility=literal(visibility, columns.visibility.type),
+                        status=literal(status, columns.status.type),
+                        author_status=literal(author_status, users.status.type),
+                        author_is_private=literal(private, users.is_private.type),
+                    )
+                    for visibility, private, status, author_status in CASES
+                )
+            )
+            in_sql = (await db.execute(query)).one()
+        for case, sql_says in zip(CASES, in_sql, strict=True):
+            visibility, private, status, author_status = case
+            ready = status == MemoryStatus.ready
+            as_case = replace(author, is_private=private, status=author_status)
+            python_says = can_see_memory(viewer, as_case, visibility=visibility, ready=ready)
+            expected = name == "mina" or (
+                ready
+                and author_status == AccountStatus.active
+                and visibility in EXPECTED[name][private]
+            )
+            assert (python_says, sql_says) == (expected, expected), (name, case)
+
+
+async def test_people_by_ids_loads_each_relation_in_one_query(
+    client: httpx.AsyncClient, app: FastAPI, sign_up: SignUp
+) -> None:
+    mina, theo, ada = await sign_up("mina"), await sign_up("theo"), await sign_up("ada")
+    await follow(client, theo, "mina")
+    await add_close_friend(client, mina, "theo")
+    await client.post("/v1/users/ada/mute", headers=theo.headers)
+    viewer, mina_id, ada_id = uuid.UUID(theo.id), uuid.UUID(mina.id), uuid.UUID(ada.id)
+    async with AsyncSession(app.state.engine) as db:
+        with statements(app) as seen:
+            people = await graph.people_by_ids(
+                db, viewer_id=viewer, user_ids=[mina_id, ada_id, uuid.uuid4()]
+            )
+        assert len(seen) == 1
+        with statements(app) as seen:
+            assert await graph.people_by_ids(db, viewer_id=viewer, user_ids=[]) == {}
+        assert seen == []
+        assert set(people) == {mina_id, ada_id}
+        assert people[mina_id].handle == "mina"
+        assert people[mina_id].relation == Relation(following=FollowState.active, close_friend=True)
+        assert people[ada_id].relation == Relation(muting=True)
+        by_id = await graph.person_by_id(db, viewer_id=viewer, user_id=mina_id)
+        assert by_id == people[mina_id]
+        # Mina sees Theo without learning anything: the flag is about the viewer's place.
+        seen_by_mina = await graph.person_by_id(db, viewer_id=mina_id, user_id=viewer)
+        assert seen_by_mina is not None
+        assert seen_by_mina.relation == Relation(follows_viewer=True)
+        assert await graph.person_by_id(db, viewer_id=viewer, user_id=uuid.uuid4()) is None

@@ -2,22 +2,17 @@
 
 Every read path decides here, in one of two equivalent forms:
 
-- **In Python**, for one account already loaded: `graph.service.person` (or the
-  repository's `person_by_handle`) fetches the account's public columns together with
-  a `Relation` to the viewer in a single query, and `require_profile` /
-  `require_lists` / `relationship` decide on that `Person`.
-- **In SQL**, for lists: `visible_accounts(viewer_id, user_id=..., status=...)` is the
-  WHERE clause "this row's account is active and not blocked either way with the
-  viewer". Follower lists use it now; feeds and memory lists join `users` for the
-  author and add the same clause, so a blocked or suspended author's memories drop
-  out in the query instead of being filtered after it.
+- **In Python**, for one account already loaded: `graph.service.person` (or
+  `person_by_id` / `people_by_ids`) fetches the account's public columns together
+  with a `Relation` to the viewer in a single query, and `require_profile` /
+  `require_lists` / `relationship` / `can_see_memory` decide on that `Person`.
+- **In SQL**, for lists and feeds: `visible_accounts(viewer_id, user_id=..., status=...)`
+  is the WHERE clause "this row's account is active and not blocked either way with
+  the viewer", and `memory_visible(...)` the clause "the viewer may see this memory".
+  Queries join `users` for the author and add the clause, so a blocked or suspended
+  author's memories drop out in the query instead of being filtered after it.
 
-Memories (a later issue) add `can_see_memory(viewer_id, author, visibility)` here,
-built on `can_see_profile` (author visible) plus the visibility rule
-(`only_me` → owner; `close_friends` → owner's close-friends list; `followers` → an
-active follow or the owner; `public` → everyone), and its SQL twin for feeds: the
-same `visible_accounts` clause AND-ed with a visibility clause that tests
-`follows` with an EXISTS on (follower_id=viewer, followee_id=author, state=active).
+The two forms of each rule are tested against each other (`tests/test_privacy.py`).
 """
 
 from __future__ import annotations
@@ -26,12 +21,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, exists, or_
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_
+from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import AccountStatus
 from keepsake.errors import Forbidden, NotFound
-from keepsake.graph.models import Block, FollowState
+from keepsake.graph.models import Block, CloseFriend, Follow, FollowState
+from keepsake.memories.models import MemoryStatus, Visibility
 
 Relationship = Literal["self", "following", "requested", "none"]
 
@@ -54,6 +50,9 @@ class Relation:
     blocking: bool = False
     blocked_by: bool = False
     muting: bool = False
+    # The viewer is on this account's close-friends list. It only ever decides what the
+    # viewer may see; no response carries it, so nobody learns whose list they are on.
+    close_friend: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,32 @@ def relationship(viewer_id: uuid.UUID | None, person: Person) -> Relationship:
     return "none"
 
 
+def can_see_memory(
+    viewer_id: uuid.UUID | None, author: Person, *, visibility: Visibility, ready: bool
+) -> bool:
+    """The author always; anyone else only a ready memory of a visible author, by audience.
+
+    A private account's `public` memories are for its followers: going private must
+    not leave its past public memories open to everyone.
+    """
+    if viewer_id == author.id:
+        return True
+    if not (ready and can_see_profile(viewer_id, author)):
+        return False
+    follower = author.relation.following == FollowState.active
+    match visibility:
+        case Visibility.only_me:
+            return False
+        case Visibility.close_friends:
+            return author.relation.close_friend
+        case Visibility.followers:
+            return follower
+        case Visibility.public:
+            return follower or not author.is_private
+
+
 def not_blocked_with(
-    viewer_id: uuid.UUID, user_id: InstrumentedAttribute[uuid.UUID]
+    viewer_id: uuid.UUID, user_id: SQLColumnExpression[uuid.UUID]
 ) -> ColumnElement[bool]:
     """SQL: no block stands between the viewer and the row's account, in either direction."""
     block = aliased(Block)  # never correlated with a `blocks` the outer query may join
@@ -130,8 +153,44 @@ def not_blocked_with(
 def visible_accounts(
     viewer_id: uuid.UUID,
     *,
-    user_id: InstrumentedAttribute[uuid.UUID],
-    status: InstrumentedAttribute[AccountStatus],
+    user_id: SQLColumnExpression[uuid.UUID],
+    status: SQLColumnExpression[AccountStatus],
 ) -> ColumnElement[bool]:
     """SQL twin of `can_see_profile` for rows joined to `users` (lists, feeds)."""
     return and_(status == AccountStatus.active, not_blocked_with(viewer_id, user_id))
+
+
+def memory_visible(
+    viewer_id: uuid.UUID,
+    *,
+    author_id: SQLColumnExpression[uuid.UUID],
+    visibility: SQLColumnExpression[Visibility],
+    status: SQLColumnExpression[MemoryStatus],
+    author_status: SQLColumnExpression[AccountStatus],
+    author_is_private: SQLColumnExpression[bool],
+) -> ColumnElement[bool]:
+    """SQL twin of `can_see_memory` for memory rows joined to their author in `users`.
+
+    Each EXISTS is a primary-key probe on (viewer, author), so the clause costs a few
+    index lookups per candidate row and leaves the feed's own index to order the scan.
+    """
+    follow, close = aliased(Follow), aliased(CloseFriend)
+    follower = exists().where(
+        follow.follower_id == viewer_id,
+        follow.followee_id == author_id,
+        follow.state == FollowState.active,
+    )
+    on_list = exists().where(close.owner_id == author_id, close.friend_id == viewer_id)
+    audience = or_(
+        and_(visibility == Visibility.public, ~author_is_private),
+        and_(visibility.in_((Visibility.followers, Visibility.public)), follower),
+        and_(visibility == Visibility.close_friends, on_list),
+    )
+    return or_(
+        author_id == viewer_id,
+        and_(
+            status == MemoryStatus.ready,
+            visible_accounts(viewer_id, user_id=author_id, status=author_status),
+            audience,
+        ),
+    )

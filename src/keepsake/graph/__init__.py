@@ -1,1 +1,1 @@
-"""Follows, follow requests, blocks and mutes."""
+"""Follows, follow requests, blocks, mutes and close friends."""

@@ -65,3 +65,21 @@ class Mute(Timestamped, Base):
     muted_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class CloseFriend(Timestamped, Base):
+    """`friend` is on `owner`'s close-friends list, which only the owner ever sees."""
+
+    __tablename__ = "close_friends"
+    __table_args__ = (
+        CheckConstraint("owner_id <> friend_id", name="not_self"),
+        # The owner's keyset list, newest first; the friend's id breaks ties.
+        Index("ix_close_friends_owner_created", "owner_id", "created_at", "friend_id"),
+    )
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    friend_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -1,24 +1,19 @@
-"""Queries of the social graph.
+"""Queries of the social graph: follows, follow requests, blocks, mutes, close friends.
 
-Profiles and lists read a few public columns of `users` here, joined to the graph,
-rather than through the accounts service: a profile view then costs one query for
-the account and its relation to the viewer, and a list one query for the whole page.
+Lists select the far end's columns through `people_repository`, so a page of people
+costs one query however long it is.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     and_,
     delete,
-    exists,
     func,
     or_,
     select,
@@ -26,95 +21,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute
 
 from keepsake.accounts.models import AccountStatus, User
-from keepsake.graph.models import Block, Follow, FollowState, Mute
+from keepsake.graph.models import Block, CloseFriend, Follow, FollowState, Mute
+from keepsake.graph.people_repository import Edge, edges, person_columns
 from keepsake.pagination import Cursor, keyset_before
-from keepsake.privacy import Person, Relation, visible_accounts
+from keepsake.privacy import visible_accounts
 
 ACTIVE = FollowState.active
 REQUESTED = FollowState.requested
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One row of a graph list: the edge's keyset position and the person at its far end."""
-
-    id: uuid.UUID
-    created_at: datetime
-    person: Person
-
-
-def _person_columns(viewer_id: uuid.UUID) -> tuple[Any, ...]:
-    """The person's public columns and, as correlated subqueries, their relation to the viewer.
-
-    Every subquery is a primary-key (or `ix_blocks_blocked`) probe, so a page of people
-    costs one query however long it is.
-    """
-    # Aliases, so the subqueries never correlate with graph tables the outer query joins.
-    out, back = aliased(Follow), aliased(Follow)
-    block_out, block_back, mute = aliased(Block), aliased(Block), aliased(Mute)
-    following = (
-        select(out.state)
-        .where(out.follower_id == viewer_id, out.followee_id == User.id)
-        .scalar_subquery()
-    )
-    follows_viewer = exists().where(
-        back.follower_id == User.id, back.followee_id == viewer_id, back.state == ACTIVE
-    )
-    blocking = exists().where(block_out.blocker_id == viewer_id, block_out.blocked_id == User.id)
-    blocked_by = exists().where(
-        block_back.blocker_id == User.id, block_back.blocked_id == viewer_id
-    )
-    muting = exists().where(mute.muter_id == viewer_id, mute.muted_id == User.id)
-    return (
-        User.id,
-        User.handle,
-        User.display_name,
-        User.bio,
-        User.note,
-        User.is_private,
-        User.status,
-        following,
-        follows_viewer,
-        blocking,
-        blocked_by,
-        muting,
-    )
-
-
-def _person(row: Sequence[Any]) -> Person:
-    return Person(
-        id=row[0],
-        handle=row[1],
-        display_name=row[2],
-        bio=row[3],
-        note=row[4],
-        is_private=row[5],
-        status=row[6],
-        relation=Relation(
-            following=row[7],
-            follows_viewer=row[8],
-            blocking=row[9],
-            blocked_by=row[10],
-            muting=row[11],
-        ),
-    )
-
-
-async def person_by_handle(db: AsyncSession, viewer_id: uuid.UUID, handle: str) -> Person | None:
-    """The account behind a handle (any case) and its relation to the viewer: one round trip."""
-    row = (
-        await db.execute(
-            select(*_person_columns(viewer_id)).where(func.lower(User.handle) == handle.lower())
-        )
-    ).one_or_none()
-    return None if row is None else _person(row)
-
-
-def _edges(rows: Sequence[Sequence[Any]]) -> list[Edge]:
-    return [Edge(id=row[0], created_at=row[1], person=_person(row[2:])) for row in rows]
 
 
 async def follow_edges(
@@ -137,7 +53,7 @@ async def follow_edges(
     else:
         mine, theirs = Follow.follower_id, Follow.followee_id
     query = (
-        select(Follow.id, Follow.created_at, *_person_columns(viewer_id))
+        select(Follow.id, Follow.created_at, *person_columns(viewer_id))
         .join(User, User.id == theirs)
         .where(
             mine == user_id,
@@ -148,7 +64,7 @@ async def follow_edges(
         .order_by(Follow.created_at.desc(), Follow.id.desc())
         .limit(limit + 1)
     )
-    return _edges((await db.execute(query)).all())
+    return edges((await db.execute(query)).all())
 
 
 async def own_edges(
@@ -167,7 +83,7 @@ async def own_edges(
     else:
         owner_col, other_col = Mute.muter_id, Mute.muted_id
     query = (
-        select(other_col, table.created_at, *_person_columns(owner_id))
+        select(other_col, table.created_at, *person_columns(owner_id))
         .join(User, User.id == other_col)
         .where(
             owner_col == owner_id,
@@ -177,7 +93,7 @@ async def own_edges(
         .order_by(table.created_at.desc(), other_col.desc())
         .limit(limit + 1)
     )
-    return _edges((await db.execute(query)).all())
+    return edges((await db.execute(query)).all())
 
 
 async def counts(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int, int]:
@@ -264,18 +180,38 @@ async def deny(db: AsyncSession, *, followee_id: uuid.UUID, request_id: uuid.UUI
     return result.first() is not None
 
 
+def _either_way(
+    one: InstrumentedAttribute[uuid.UUID],
+    other: InstrumentedAttribute[uuid.UUID],
+    a: uuid.UUID,
+    b: uuid.UUID,
+) -> ColumnElement[bool]:
+    """The edge from `a` to `b` or from `b` to `a`: two primary-key probes."""
+    return or_(and_(one == a, other == b), and_(one == b, other == a))
+
+
 async def block(db: AsyncSession, *, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> None:
-    """Block and drop every follow and request between the two, in one statement."""
-    either_way = or_(
-        and_(Follow.follower_id == blocker_id, Follow.followee_id == blocked_id),
-        and_(Follow.follower_id == blocked_id, Follow.followee_id == blocker_id),
+    """Block, and drop every follow, request and close-friends entry between the two.
+
+    One statement: PostgreSQL runs data-modifying CTEs even when nothing reads them.
+    """
+    unfollow = (
+        delete(Follow)
+        .where(_either_way(Follow.follower_id, Follow.followee_id, blocker_id, blocked_id))
+        .returning(Follow.id)
+        .cte("unfollow_both")
     )
-    unfollow_both = delete(Follow).where(either_way).returning(Follow.id).cte("unfollow_both")
+    unfriend = (
+        delete(CloseFriend)
+        .where(_either_way(CloseFriend.owner_id, CloseFriend.friend_id, blocker_id, blocked_id))
+        .returning(CloseFriend.owner_id)
+        .cte("unfriend_both")
+    )
     stmt = (
         insert(Block)
         .values(blocker_id=blocker_id, blocked_id=blocked_id)
         .on_conflict_do_nothing()
-        .add_cte(unfollow_both)
+        .add_cte(unfollow, unfriend)
     )
     await db.execute(stmt)
 
@@ -294,3 +230,43 @@ async def mute(db: AsyncSession, *, muter_id: uuid.UUID, muted_id: uuid.UUID) ->
 
 async def unmute(db: AsyncSession, *, muter_id: uuid.UUID, muted_id: uuid.UUID) -> None:
     await db.execute(delete(Mute).where(Mute.muter_id == muter_id, Mute.muted_id == muted_id))
+
+
+async def add_close_friend(db: AsyncSession, *, owner_id: uuid.UUID, friend_id: uuid.UUID) -> None:
+    """Idempotent: adding someone again keeps their original place on the list."""
+    await db.execute(
+        insert(CloseFriend).values(owner_id=owner_id, friend_id=friend_id).on_conflict_do_nothing()
+    )
+
+
+async def remove_close_friend(
+    db: AsyncSession, *, owner_id: uuid.UUID, friend_id: uuid.UUID
+) -> None:
+    await db.execute(
+        delete(CloseFriend).where(
+            CloseFriend.owner_id == owner_id, CloseFriend.friend_id == friend_id
+        )
+    )
+
+
+async def close_friend_edges(
+    db: AsyncSession, *, owner_id: uuid.UUID, limit: int, after: Cursor | None
+) -> list[Edge]:
+    """The owner's close friends, newest first, on `ix_close_friends_owner_created`.
+
+    A block deletes the entries both ways, but one racing an add could leave a row
+    behind; the privacy clause keeps such a row out of the list (and every visibility
+    check tests blocks itself, so it never grants anything either).
+    """
+    query = (
+        select(CloseFriend.friend_id, CloseFriend.created_at, *person_columns(owner_id))
+        .join(User, User.id == CloseFriend.friend_id)
+        .where(
+            CloseFriend.owner_id == owner_id,
+            visible_accounts(owner_id, user_id=User.id, status=User.status),
+            keyset_before(CloseFriend.created_at, CloseFriend.friend_id, after),
+        )
+        .order_by(CloseFriend.created_at.desc(), CloseFriend.friend_id.desc())
+        .limit(limit + 1)
+    )
+    return edges((await db.execute(query)).all())

@@ -169,3 +169,34 @@ async def blocks(db: DbSession, user: CurrentUser, page: Pagination) -> Page[Use
 )
 async def mutes(db: DbSession, user: CurrentUser, page: Pagination) -> Page[UserPublic]:
     return await service.muted(db, owner=user, page=page)
+
+
+@router.put(
+    "/me/close-friends/{handle}",
+    status_code=NO_CONTENT,
+    summary="Add someone to your close friends; they are not told.",
+    responses=responses(*AUTH_ERRORS, UserNotFound, service.CannotAddSelf),
+)
+async def add_close_friend(handle: HandlePath, db: DbSession, user: CurrentUser) -> Response:
+    await service.add_close_friend(db, owner=user, handle=handle)
+    return _done()
+
+
+@router.delete(
+    "/me/close-friends/{handle}",
+    status_code=NO_CONTENT,
+    summary="Take someone off your close friends; they are not told.",
+    responses=responses(*AUTH_ERRORS, UserNotFound),
+)
+async def remove_close_friend(handle: HandlePath, db: DbSession, user: CurrentUser) -> Response:
+    await service.remove_close_friend(db, owner=user, handle=handle)
+    return _done()
+
+
+@router.get(
+    "/me/close-friends",
+    summary="Your close friends, newest first; only you can see this list.",
+    responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
+)
+async def close_friends(db: DbSession, user: CurrentUser, page: Pagination) -> Page[UserPublic]:
+    return await service.close_friends(db, owner=user, page=page)

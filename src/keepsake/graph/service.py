@@ -1,4 +1,4 @@
-"""Rules of the social graph: follows, follow requests, blocks, mutes and the lists.
+"""Rules of the social graph: follows, follow requests, blocks, mutes, close friends, lists.
 
 Who may see whom is decided by `keepsake.privacy`; this module applies it to every
 graph read and write, so an invisible account looks exactly like a missing one.
@@ -7,15 +7,16 @@ graph read and write, so an invisible account looks exactly like a missing one.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
 from keepsake.errors import Invalid, NotFound
-from keepsake.graph import repository
+from keepsake.graph import people_repository, repository
 from keepsake.graph.models import Block, FollowState, Mute
-from keepsake.graph.repository import Edge
+from keepsake.graph.people_repository import Edge
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
@@ -34,13 +35,33 @@ class CannotMuteSelf(Invalid):
     code = "cannot_mute_self"
 
 
+class CannotAddSelf(Invalid):
+    code = "cannot_add_self"
+
+
 class FollowRequestNotFound(NotFound):
     code = "follow_request_not_found"
 
 
 async def person(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> Person:
     """The account behind a handle as the viewer may see it; 404 when it is not visible."""
-    return require_profile(viewer_id, await repository.person_by_handle(db, viewer_id, handle))
+    return require_profile(
+        viewer_id, await people_repository.person_by_handle(db, viewer_id, handle)
+    )
+
+
+async def person_by_id(
+    db: AsyncSession, *, viewer_id: uuid.UUID, user_id: uuid.UUID
+) -> Person | None:
+    """The account and its relation to the viewer, unjudged: the caller applies the policy."""
+    return await people_repository.person_by_id(db, viewer_id, user_id)
+
+
+async def people_by_ids(
+    db: AsyncSession, *, viewer_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    """Many accounts (say, a feed page's authors) in one query, unjudged like `person_by_id`."""
+    return await people_repository.people_by_ids(db, viewer_id, user_ids)
 
 
 async def _own_edge_target(db: AsyncSession, viewer: User, handle: str) -> Person:
@@ -49,7 +70,7 @@ async def _own_edge_target(db: AsyncSession, viewer: User, handle: str) -> Perso
     Still 404 when the target blocked the viewer and the viewer holds no edge to undo, so
     the answer never reveals an account that hides from the viewer.
     """
-    found = await repository.person_by_handle(db, viewer.id, handle)
+    found = await people_repository.person_by_handle(db, viewer.id, handle)
     if found is None:
         raise UserNotFound("No such user.")
     if can_see_profile(viewer.id, found) or found.relation.blocking or found.relation.muting:
@@ -109,7 +130,9 @@ async def people(
     page: PageRequest,
 ) -> Page[UserPublic]:
     """A person's followers or followees, as privacy allows; never with a count."""
-    owner = require_lists(viewer.id, await repository.person_by_handle(db, viewer.id, handle))
+    owner = require_lists(
+        viewer.id, await people_repository.person_by_handle(db, viewer.id, handle)
+    )
     rows = await repository.follow_edges(
         db,
         viewer_id=viewer.id,
@@ -192,5 +215,30 @@ async def blocked(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[U
 async def muted(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
     rows = await repository.own_edges(
         db, owner_id=owner.id, table=Mute, limit=page.limit, after=page.after
+    )
+    return _people(owner.id, rows, page.limit)
+
+
+async def add_close_friend(db: AsyncSession, *, owner: User, handle: str) -> None:
+    """Idempotent. The friend is not told, and no view of theirs ever shows it."""
+    friend = await person(db, viewer_id=owner.id, handle=handle)
+    if friend.id == owner.id:
+        raise CannotAddSelf(
+            "You cannot add yourself to your close friends.",
+            code=CannotAddSelf.code,
+            field="handle",
+        )
+    await repository.add_close_friend(db, owner_id=owner.id, friend_id=friend.id)
+
+
+async def remove_close_friend(db: AsyncSession, *, owner: User, handle: str) -> None:
+    friend = await person(db, viewer_id=owner.id, handle=handle)
+    await repository.remove_close_friend(db, owner_id=owner.id, friend_id=friend.id)
+
+
+async def close_friends(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+    """The owner's own list; nobody else can read anyone's."""
+    rows = await repository.close_friend_edges(
+        db, owner_id=owner.id, limit=page.limit, after=page.after
     )
     return _people(owner.id, rows, page.limit)

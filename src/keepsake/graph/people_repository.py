@@ -1,0 +1,128 @@
+"""Queries that load accounts as `Person`s: public columns plus the relation to the viewer.
+
+Profiles, lists, memories and feeds read a few public columns of `users` here, joined
+to the graph, rather than through the accounts service: a profile view then costs one
+query for the account and its relation to the viewer, a list one query for the whole
+page, and a feed one query for all the authors on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from keepsake.accounts.models import User
+from keepsake.graph.models import Block, CloseFriend, Follow, FollowState, Mute
+from keepsake.privacy import Person, Relation
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One row of a graph list: the edge's keyset position and the person at its far end."""
+
+    id: uuid.UUID
+    created_at: datetime
+    person: Person
+
+
+def person_columns(viewer_id: uuid.UUID) -> tuple[Any, ...]:
+    """The person's public columns and, as correlated subqueries, their relation to the viewer.
+
+    Every subquery is a primary-key (or `ix_blocks_blocked`) probe, so a page of people
+    costs one query however long it is.
+    """
+    # Aliases, so the subqueries never correlate with graph tables the outer query joins.
+    out, back = aliased(Follow), aliased(Follow)
+    block_out, block_back, mute = aliased(Block), aliased(Block), aliased(Mute)
+    close = aliased(CloseFriend)
+    following = (
+        select(out.state)
+        .where(out.follower_id == viewer_id, out.followee_id == User.id)
+        .scalar_subquery()
+    )
+    follows_viewer = exists().where(
+        back.follower_id == User.id,
+        back.followee_id == viewer_id,
+        back.state == FollowState.active,
+    )
+    blocking = exists().where(block_out.blocker_id == viewer_id, block_out.blocked_id == User.id)
+    blocked_by = exists().where(
+        block_back.blocker_id == User.id, block_back.blocked_id == viewer_id
+    )
+    muting = exists().where(mute.muter_id == viewer_id, mute.muted_id == User.id)
+    close_friend = exists().where(close.owner_id == User.id, close.friend_id == viewer_id)
+    return (
+        User.id,
+        User.handle,
+        User.display_name,
+        User.bio,
+        User.note,
+        User.is_private,
+        User.status,
+        following,
+        follows_viewer,
+        blocking,
+        blocked_by,
+        muting,
+        close_friend,
+    )
+
+
+def _person(row: Sequence[Any]) -> Person:
+    return Person(
+        id=row[0],
+        handle=row[1],
+        display_name=row[2],
+        bio=row[3],
+        note=row[4],
+        is_private=row[5],
+        status=row[6],
+        relation=Relation(
+            following=row[7],
+            follows_viewer=row[8],
+            blocking=row[9],
+            blocked_by=row[10],
+            muting=row[11],
+            close_friend=row[12],
+        ),
+    )
+
+
+def edges(rows: Sequence[Sequence[Any]]) -> list[Edge]:
+    """Rows of `(edge id, edge created_at, *person_columns)` as list entries."""
+    return [Edge(id=row[0], created_at=row[1], person=_person(row[2:])) for row in rows]
+
+
+async def person_by_handle(db: AsyncSession, viewer_id: uuid.UUID, handle: str) -> Person | None:
+    """The account behind a handle (any case) and its relation to the viewer: one round trip."""
+    row = (
+        await db.execute(
+            select(*person_columns(viewer_id)).where(func.lower(User.handle) == handle.lower())
+        )
+    ).one_or_none()
+    return None if row is None else _person(row)
+
+
+async def person_by_id(db: AsyncSession, viewer_id: uuid.UUID, user_id: uuid.UUID) -> Person | None:
+    """The account with this id and its relation to the viewer: one round trip."""
+    row = (
+        await db.execute(select(*person_columns(viewer_id)).where(User.id == user_id))
+    ).one_or_none()
+    return None if row is None else _person(row)
+
+
+async def people_by_ids(
+    db: AsyncSession, viewer_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Person]:
+    """The accounts with these ids (missing ones left out), in one query."""
+    if not user_ids:
+        return {}
+    rows = await db.execute(select(*person_columns(viewer_id)).where(User.id.in_(user_ids)))
+    return {person.id: person for person in map(_person, rows)}
