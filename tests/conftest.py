@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.main import create_app
 from keepsake.migrate import upgrade
 from keepsake.models import metadata
+from keepsake.worker import in_process_worker, job_resources
 
 PASSWORD = "a quiet walk by the sea"
 TEST_JWT_KEY = "test-signing-key-" + "x" * 32
@@ -61,6 +63,7 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "data_dir": data_dir,
             "jwt_keys": {"test": SecretStr(TEST_JWT_KEY)},
             "jwt_active_kid": "test",
+            "storage_signing_key": SecretStr("test-storage-key-" + "s" * 32),
             "log_json": False,
             "log_level": "WARNING",
             "rate_limit_signup_per_ip": 1000,
@@ -69,6 +72,13 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "rate_limit_refresh_per_ip": 1000,
             "rate_limit_password_per_ip": 1000,
             "rate_limit_password_per_account": 1000,
+            # Tests start a worker only where they need one (`worker` fixture), so each
+            # test decides which settings process its jobs.
+            "worker_in_process": False,
+            "reconcile_interval": timedelta(seconds=0.5),
+            "stalled_job_timeout": timedelta(seconds=3),
+            "processing_retry_wait_s": 0,
+            "processing_max_attempts": 3,
         }
         return Settings(**{**values, **overrides})
 
@@ -106,9 +116,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture(autouse=True)
 async def _clean_database(engine: AsyncEngine) -> AsyncIterator[None]:
     yield
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    # The job queue's tables too: a test's jobs must not run in the next test.
+    tables = ", ".join([t.name for t in metadata.sorted_tables] + ["procrastinate_jobs"])
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def worker(app: FastAPI) -> AsyncIterator[None]:
+    """The job worker, running beside the session's app for one test."""
+    state = app.state
+    async with in_process_worker(job_resources(state.settings, state.sessionmaker, state.storage)):
+        yield
 
 
 @pytest.fixture

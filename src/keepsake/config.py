@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only signing key. `Settings` refuses it outside development so a
 # forgotten variable can never ship a guessable key.
 DEV_JWT_KEY = "keepsake-development-signing-key-do-not-use-in-production"
+DEV_STORAGE_KEY = "keepsake-development-storage-key-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,43 @@ class Settings(BaseSettings):
     rate_limit_password_per_account: int = 5
     rate_limit_window: timedelta = timedelta(minutes=15)
 
+    worker_in_process: bool = Field(
+        default=True, description="Run the job worker inside `keepsake serve` (off in production)."
+    )
+    worker_concurrency: int = 1
+    reconcile_interval: timedelta = timedelta(seconds=60)
+    stalled_job_timeout: timedelta = timedelta(seconds=30)
+    worker_shutdown_timeout: timedelta = timedelta(seconds=20)
+    processing_max_attempts: int = 4
+    processing_retry_wait_s: int = 5
+    processing_deadline: timedelta = timedelta(minutes=20)
+    processing_max_requeues: int = 3
+
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_signing_key: SecretStr = Field(
+        default=SecretStr(DEV_STORAGE_KEY),
+        description="HMAC key of the local backend's signed upload and media URLs.",
+    )
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Only for S3-compatible servers other than AWS (tests, MinIO)."
+    )
+    cloudfront_domain: str | None = None
+    cloudfront_key_pair_id: str | None = None
+    cloudfront_private_key: SecretStr | None = Field(
+        default=None, description="PEM of the CloudFront key pair that signs media URLs."
+    )
+
+    upload_ttl: timedelta = timedelta(hours=1)
+    max_clip_bytes: int = 200 * 1024 * 1024
+    max_avatar_bytes: int = 10 * 1024 * 1024
+    max_clips: int = 10
+    max_memory_seconds: float = 240.0
+    max_caption_chars: int = 2000
+    media_url_ttl: timedelta = timedelta(hours=1)
+    account_deletion_grace: timedelta = timedelta(days=30)
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -74,6 +112,10 @@ class Settings(BaseSettings):
                 raise ValueError("the development JWT key is refused outside development")
             if any(len(key.get_secret_value()) < 32 for key in self.jwt_keys.values()):
                 raise ValueError("JWT keys must be at least 32 characters")
+            if self.storage_signing_key.get_secret_value() == DEV_STORAGE_KEY:
+                raise ValueError(
+                    "the development storage signing key is refused outside development"
+                )
         return self
 
     @property

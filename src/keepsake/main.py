@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Response
@@ -15,19 +15,29 @@ from sqlalchemy.exc import SQLAlchemyError
 from keepsake import __doc__ as description
 from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
+from keepsake.accounts.providers import JwksCache
 from keepsake.accounts.router import router as accounts_router
 from keepsake.config import Settings
 from keepsake.db import create_engine, sessionmaker
 from keepsake.errors import install_error_handlers, use_problem_media_type
 from keepsake.graph.router import router as graph_router
+from keepsake.media.router import router as uploads_router
+from keepsake.memories.router import router as memories_router
+from keepsake.music.router import router as music_router
 from keepsake.observability import Metrics, RequestContextMiddleware, configure_logging
 from keepsake.profiles.router import router as profiles_router
 from keepsake.ratelimit import RateLimiter
+from keepsake.storage import build_storage
+from keepsake.storage.router import router as local_storage_router
+from keepsake.worker import in_process_worker, job_resources
 
 TAGS = [
     {"name": "accounts", "description": "Sign-up, sign-in, tokens and sessions."},
     {"name": "profiles", "description": "Your profile and settings; other people's profiles."},
     {"name": "graph", "description": "Follows, follow requests, blocks and mutes."},
+    {"name": "media", "description": "Uploads straight to storage, and signed media URLs."},
+    {"name": "memories", "description": "Memories: clips, caption, visibility, processing."},
+    {"name": "music", "description": "The music library memories may play under their clips."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -39,19 +49,28 @@ def create_app(settings: Settings) -> FastAPI:
     configure_logging(settings.log_level, json=settings.log_json)
     metrics = Metrics()
 
+    storage = build_storage(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(database_url, pool_size=settings.database_pool_size)
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        async with httpx.AsyncClient(timeout=10.0) as http, AsyncExitStack() as stack:
             app.state.settings = settings
             app.state.engine = engine
             app.state.sessionmaker = sessionmaker(engine)
             app.state.rate_limiter = RateLimiter(engine, enabled=settings.rate_limit_enabled)
             app.state.mailer = build_mailer(settings)
+            app.state.storage = storage
             app.state.http = http
+            app.state.jwks = JwksCache(http, ttl=settings.jwks_cache_ttl)
+            if settings.worker_in_process:
+                await stack.enter_async_context(
+                    in_process_worker(job_resources(settings, app.state.sessionmaker, storage))
+                )
             try:
                 yield
             finally:
+                await stack.aclose()
                 await engine.dispose()
 
     app = FastAPI(
@@ -64,9 +83,18 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     use_problem_media_type(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    for router in (accounts_router, profiles_router, graph_router):
+    for router in (
+        accounts_router,
+        provider_router,
+        profiles_router,
+        graph_router,
+        uploads_router,
+        memories_router,
+        music_router,
+    ):
         app.include_router(router)
-    app.include_router(provider_router)
+    if settings.storage_backend == "local":
+        app.include_router(local_storage_router)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive.")
     async def healthz() -> dict[str, str]:

@@ -3,6 +3,10 @@
 from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, User
 from keepsake.db import Base
 from keepsake.graph.models import Block, Follow, Mute
+from keepsake.idempotency import IdempotencyRecord
+from keepsake.media.models import Upload
+from keepsake.memories.models import Clip, Memory, MemoryHashtag
+from keepsake.music.models import MusicTrack
 from keepsake.profiles.models import NoteHistory
 from keepsake.ratelimit import RateLimitCounter
 
@@ -10,14 +14,20 @@ metadata = Base.metadata
 
 __all__ = [
     "Block",
+    "Clip",
     "Follow",
+    "IdempotencyRecord",
     "Identity",
+    "Memory",
+    "MemoryHashtag",
+    "MusicTrack",
     "Mute",
     "NoteHistory",
     "OneTimeToken",
     "RateLimitCounter",
     "RefreshToken",
     "Session",
+    "Upload",
     "User",
     "metadata",
 ]

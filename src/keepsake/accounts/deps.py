@@ -1,4 +1,4 @@
-"""Request dependencies: the signed-in user, the client, and app-wide services."""
+"""Request dependencies: the signed-in user and where a request comes from."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from keepsake.accounts import service
-from keepsake.accounts.mailer import Mailer
 from keepsake.accounts.models import User
-from keepsake.config import Settings
 from keepsake.db import DbSession
-from keepsake.ratelimit import RateLimiter
+from keepsake.deps import AppSettings
 from keepsake.security import read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")
@@ -24,26 +22,6 @@ _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign
 class Auth:
     user: User
     session_id: uuid.UUID
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
-def _mailer(request: Request) -> Mailer:
-    mailer: Mailer = request.app.state.mailer
-    return mailer
-
-
-AppSettings = Annotated[Settings, Depends(_settings)]
-Limiter = Annotated[RateLimiter, Depends(_limiter)]
-AppMailer = Annotated[Mailer, Depends(_mailer)]
 
 
 def _client(request: Request, settings: AppSettings) -> service.Client:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from keepsake.accounts import repository
-from keepsake.accounts.deps import AppSettings, ClientInfo
+from keepsake.accounts.deps import ClientInfo
 from keepsake.accounts.provider_service import EmailInUse, sign_in_with_provider
 from keepsake.accounts.providers import (
     InvalidIdToken,
@@ -19,19 +19,15 @@ from keepsake.accounts.providers import (
 from keepsake.accounts.schemas import IdTokenCreate, ProviderAuthPublic
 from keepsake.accounts.service import AccountSuspended
 from keepsake.db import DbSession
+from keepsake.deps import AppSettings
 from keepsake.errors import responses
 from keepsake.profiles.service import me_view
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-def _jwks(request: Request, settings: AppSettings) -> JwksCache:
-    state = request.app.state
-    cache: JwksCache | None = getattr(state, "jwks", None)
-    if cache is None:
-        # Made on first use and kept on the app: it lives exactly as long as the shared
-        # HTTP client it fetches with, and each app (each test) gets its own.
-        cache = state.jwks = JwksCache(state.http, ttl=settings.jwks_cache_ttl)
+def _jwks(request: Request) -> JwksCache:
+    cache: JwksCache = request.app.state.jwks
     return cache
 
 

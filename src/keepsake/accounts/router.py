@@ -9,12 +9,9 @@ from fastapi import APIRouter, Response, status
 from keepsake.accounts import service
 from keepsake.accounts.deps import (
     AUTH_ERRORS,
-    AppMailer,
-    AppSettings,
     ClientInfo,
     CurrentAuth,
     CurrentUser,
-    Limiter,
 )
 from keepsake.accounts.repository import EmailTaken, HandleTaken
 from keepsake.accounts.schemas import (
@@ -29,6 +26,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
+from keepsake.deps import AppMailer, AppSettings, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.pagination import Page, Pagination
 from keepsake.profiles.service import me_view

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from keepsake.accounts.deps import AUTH_ERRORS, AppSettings, CurrentUser, Limiter
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
+from keepsake.deps import AppSettings, Limiter
 from keepsake.errors import RateLimited, responses
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound

@@ -1,0 +1,38 @@
+"""Request dependencies for the app-wide services the lifespan creates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from keepsake.accounts.mailer import Mailer
+from keepsake.config import Settings
+from keepsake.ratelimit import RateLimiter
+from keepsake.storage.base import Storage
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def _mailer(request: Request) -> Mailer:
+    mailer: Mailer = request.app.state.mailer
+    return mailer
+
+
+def _storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+Limiter = Annotated[RateLimiter, Depends(_limiter)]
+AppMailer = Annotated[Mailer, Depends(_mailer)]
+AppStorage = Annotated[Storage, Depends(_storage)]

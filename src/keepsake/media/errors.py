@@ -1,0 +1,31 @@
+"""The one error of the media library: a clip the pipeline refuses, with a reason to show."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+RejectionCode = Literal[
+    "clip_unreadable",
+    "clip_unsupported",
+    "clip_too_long",
+    "clip_too_small",
+    "clip_too_large",
+    "clip_no_video",
+]
+
+
+class MediaRejected(Exception):
+    """The clip itself is the problem, so retrying cannot help.
+
+    `code` is stable and snake_case for the apps to switch on; `detail` is a sentence the
+    app can show as is. Anything else raised by this package (a missing file, a full
+    disk) is an operational failure worth retrying.
+    """
+
+    def __init__(self, code: RejectionCode, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code: RejectionCode = code
+        self.detail = detail
+
+
+UNREADABLE = "This file could not be read. It may be damaged or only partly uploaded."

@@ -1,0 +1,119 @@
+"""Upload rules: what may be uploaded, and using an upload once, by its owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake.accounts.models import User
+from keepsake.config import Settings
+from keepsake.errors import Conflict, Invalid, NotFound
+from keepsake.media import repository
+from keepsake.media.models import Upload, UploadPurpose
+from keepsake.media.schemas import UploadCreate, UploadPublic
+from keepsake.security import utcnow
+from keepsake.storage.base import Storage
+
+CONTENT_TYPES = {
+    UploadPurpose.clip: frozenset(
+        {"video/mp4", "video/quicktime", "image/jpeg", "image/png", "image/heic", "image/heif"}
+    ),
+    UploadPurpose.avatar: frozenset(
+        {"image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"}
+    ),
+}
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+
+
+class UploadUsed(Conflict):
+    code = "upload_used"
+
+
+class UploadExpired(Conflict):
+    code = "upload_expired"
+
+
+class UploadIncomplete(Conflict):
+    code = "upload_incomplete"
+
+
+def _limit(settings: Settings, purpose: UploadPurpose) -> int:
+    return settings.max_clip_bytes if purpose == UploadPurpose.clip else settings.max_avatar_bytes
+
+
+async def create_upload(
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, body: UploadCreate
+) -> UploadPublic:
+    content_type = body.content_type.lower()
+    if content_type not in CONTENT_TYPES[body.purpose]:
+        allowed = ", ".join(sorted(CONTENT_TYPES[body.purpose]))
+        raise Invalid(
+            f"A {body.purpose.value} upload must be one of: {allowed}.",
+            code="unsupported_content_type",
+            field="content_type",
+        )
+    limit = _limit(settings, body.purpose)
+    if body.size_bytes > limit:
+        raise Invalid(
+            f"A {body.purpose.value} upload is at most {limit // (1024 * 1024)} MB.",
+            code="upload_too_large",
+            field="size_bytes",
+        )
+    upload_id = uuid.uuid4()
+    upload = Upload(
+        id=upload_id,
+        owner_id=owner.id,
+        purpose=body.purpose,
+        content_type=content_type,
+        size_bytes=body.size_bytes,
+        storage_key=f"uploads/{owner.id}/{upload_id}",
+        expires_at=utcnow() + settings.upload_ttl,
+    )
+    await repository.add(db, upload)
+    target = await storage.presign_upload(
+        upload.storage_key,
+        content_type=content_type,
+        size_bytes=body.size_bytes,
+        expires_in=settings.upload_ttl,
+    )
+    return UploadPublic(
+        id=upload.id,
+        upload_url=target.url,
+        method=target.method,
+        headers=target.headers,
+        expires_at=target.expires_at,
+    )
+
+
+async def use_uploads(
+    db: AsyncSession,
+    *,
+    storage: Storage,
+    owner: User,
+    ids: Sequence[uuid.UUID],
+    purpose: UploadPurpose,
+) -> dict[uuid.UUID, Upload]:
+    """Claim the owner's uploads for one use; each must be complete, unused and unexpired.
+
+    Someone else's upload is reported exactly like a missing one.
+    """
+    found = {u.id: u for u in await repository.for_use(db, ids, owner.id)}
+    now = utcnow()
+    for upload_id in ids:
+        upload = found.get(upload_id)
+        if upload is None or upload.purpose != purpose:
+            raise UploadNotFound(f"No {purpose.value} upload {upload_id} of yours.")
+        if upload.used_at is not None:
+            raise UploadUsed(f"Upload {upload_id} was already used.")
+        if upload.expires_at <= now:
+            raise UploadExpired(f"Upload {upload_id} expired; upload the file again.")
+        stored = await storage.stat(upload.storage_key)
+        if stored is None or stored.size != upload.size_bytes:
+            raise UploadIncomplete(f"Upload {upload_id} has not received its bytes yet.")
+    await repository.mark_used(db, ids)
+    return found

@@ -1,0 +1,1 @@
+"""Memories: 1–10 clips, a caption, a visibility, and their processing."""

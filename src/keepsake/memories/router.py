@@ -1,0 +1,129 @@
+"""HTTP routes of memories."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.db import DbSession
+from keepsake.deps import AppSettings, AppStorage
+from keepsake.errors import responses
+from keepsake.idempotency import IdempotencyKey, once
+from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
+from keepsake.memories import service
+from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
+from keepsake.pagination import Page, Pagination
+from keepsake.privacy import UserNotFound
+from keepsake.profiles.schemas import HandlePath
+
+router = APIRouter(prefix="/v1", tags=["memories"])
+
+CREATE_RULES = (
+    "too_many_clips",
+    "duplicate_upload",
+    "caption_too_long",
+    "music_track_not_found",
+    "idempotency_key_reused",
+)
+
+
+@router.post(
+    "/memories",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MemoryPublic,
+    summary="Create a memory from your uploaded clips; it is `processing` until ready.",
+    responses=responses(
+        *AUTH_ERRORS,
+        UploadNotFound,
+        UploadUsed,
+        UploadExpired,
+        UploadIncomplete,
+        invalid=CREATE_RULES,
+    ),
+)
+async def create_memory(
+    body: MemoryCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await once(
+        db,
+        user_id=user.id,
+        operation="memories.create",
+        key=idempotency_key,
+        body=body,
+        status_code=status.HTTP_202_ACCEPTED,
+        run=lambda: service.create_memory(
+            db, settings=settings, storage=storage, author=user, body=body
+        ),
+    )
+
+
+@router.get(
+    "/memories/{memory_id}",
+    summary="One memory, if you may see it.",
+    responses=responses(*AUTH_ERRORS, service.MemoryNotFound),
+)
+async def get_memory(
+    memory_id: uuid.UUID,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+) -> MemoryPublic:
+    return await service.get_memory(
+        db, settings=settings, storage=storage, viewer=user, memory_id=memory_id
+    )
+
+
+@router.patch(
+    "/memories/{memory_id}",
+    summary="Change the caption or visibility of your memory.",
+    responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
+)
+async def update_memory(
+    memory_id: uuid.UUID,
+    body: MemoryUpdate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+) -> MemoryPublic:
+    return await service.update_memory(
+        db, settings=settings, storage=storage, viewer=user, memory_id=memory_id, body=body
+    )
+
+
+@router.delete(
+    "/memories/{memory_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete your memory and its media.",
+    responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
+)
+async def delete_memory(memory_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+    await service.delete_memory(db, viewer=user, memory_id=memory_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/users/{handle}/memories",
+    summary="A person's memories that you may see, newest first.",
+    responses=responses(*AUTH_ERRORS, UserNotFound, invalid=("invalid_cursor",)),
+)
+async def list_memories(
+    handle: HandlePath,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+    page: Pagination,
+) -> Page[MemoryPublic]:
+    return await service.list_for_person(
+        db, settings=settings, storage=storage, viewer=user, handle=handle, page=page
+    )

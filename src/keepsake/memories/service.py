@@ -1,0 +1,257 @@
+"""Memory rules: creating, reading, editing and deleting, all through the privacy policy."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake import jobs
+from keepsake.accounts.models import User
+from keepsake.config import Settings
+from keepsake.errors import Forbidden, Invalid, NotFound
+from keepsake.graph import service as graph
+from keepsake.media import service as uploads
+from keepsake.media.models import UploadPurpose
+from keepsake.memories import repository
+from keepsake.memories.hashtags import parse_hashtags
+from keepsake.memories.models import Clip, Memory, MemoryStatus, Visibility
+from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
+from keepsake.memories.views import render
+from keepsake.music import service as music
+from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.privacy import Person, can_see_memory
+from keepsake.security import utcnow
+from keepsake.storage.base import Storage
+
+PROCESS_TASK = "memories:process_memory"
+DELETE_MEDIA_TASK = "memories:delete_media"
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif"})
+DEFAULT_STILL_SECONDS = 3.0
+
+
+class MemoryNotFound(NotFound):
+    code = "memory_not_found"
+
+
+class NotAuthor(Forbidden):
+    code = "not_author"
+
+
+def processing_lock(memory_id: uuid.UUID) -> str:
+    """One processing job per memory at a time, and at most one waiting."""
+    return f"memory:{memory_id}"
+
+
+async def defer_processing(
+    db: AsyncSession, memory_id: uuid.UUID, *, delay: timedelta | None = None
+) -> None:
+    await jobs.defer(
+        db,
+        PROCESS_TASK,
+        queueing_lock=processing_lock(memory_id),
+        lock=processing_lock(memory_id),
+        scheduled_at=utcnow() + delay if delay else None,
+        memory_id=str(memory_id),
+    )
+
+
+async def create_memory(
+    db: AsyncSession, *, settings: Settings, storage: Storage, author: User, body: MemoryCreate
+) -> MemoryPublic:
+    if len(body.clips) > settings.max_clips:
+        raise Invalid(
+            f"A memory has at most {settings.max_clips} clips.",
+            code="too_many_clips",
+            field="clips",
+        )
+    ids = [clip.upload_id for clip in body.clips]
+    if len(set(ids)) != len(ids):
+        raise Invalid("Each upload can be one clip only.", code="duplicate_upload", field="clips")
+    if len(body.caption) > settings.max_caption_chars:
+        raise Invalid(
+            f"A caption is at most {settings.max_caption_chars} characters.",
+            code="caption_too_long",
+            field="caption",
+        )
+    track = None
+    if body.music_track_id is not None:
+        track = await music.track(db, body.music_track_id)
+        if track is None:
+            raise Invalid(
+                "No such music track.", code="music_track_not_found", field="music_track_id"
+            )
+    claimed = await uploads.use_uploads(
+        db, storage=storage, owner=author, ids=ids, purpose=UploadPurpose.clip
+    )
+    now = utcnow()
+    memory = Memory(
+        id=uuid.uuid4(),
+        author_id=author.id,
+        status=MemoryStatus.processing,
+        caption=body.caption,
+        visibility=body.visibility,
+        music_track_id=body.music_track_id,
+        created_at=now,
+        processing_deadline=now + settings.processing_deadline,
+    )
+    clips = []
+    for position, clip in enumerate(body.clips):
+        upload = claimed[clip.upload_id]
+        photo = upload.content_type in PHOTO_TYPES
+        clips.append(
+            Clip(
+                id=uuid.uuid4(),
+                memory_id=memory.id,
+                position=position,
+                upload_id=upload.id,
+                source_key=upload.storage_key,
+                source_content_type=upload.content_type,
+                still_seconds=(clip.still_seconds or DEFAULT_STILL_SECONDS) if photo else None,
+            )
+        )
+    tags = parse_hashtags(body.caption)
+    await repository.insert(db, memory, clips, tags)
+    await defer_processing(db, memory.id)
+    return await render(
+        settings,
+        storage,
+        memory,
+        author=author,
+        clips=clips,
+        tags=tags,
+        track=track,
+        viewer_id=author.id,
+    )
+
+
+async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tuple[Memory, Person]:
+    """The memory and its author, or 404 when the viewer may not see it (or it is gone)."""
+    memory = await repository.get(db, memory_id)
+    if memory is None:
+        raise MemoryNotFound("No such memory.")
+    author = await graph.person_by_id(db, viewer_id=viewer.id, user_id=memory.author_id)
+    ready = memory.status == MemoryStatus.ready
+    if author is None or not can_see_memory(
+        viewer.id, author, visibility=memory.visibility, ready=ready
+    ):
+        raise MemoryNotFound("No such memory.")
+    return memory, author
+
+
+async def _render_one(
+    db: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    memory: Memory,
+    author: Person | User,
+    viewer_id: uuid.UUID,
+) -> MemoryPublic:
+    clips = (await repository.clips_of(db, [memory.id]))[memory.id]
+    tags = (await repository.tags_of(db, [memory.id]))[memory.id]
+    track = await music.track(db, memory.music_track_id) if memory.music_track_id else None
+    return await render(
+        settings,
+        storage,
+        memory,
+        author=author,
+        clips=clips,
+        tags=tags,
+        track=track,
+        viewer_id=viewer_id,
+    )
+
+
+async def get_memory(
+    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, memory_id: uuid.UUID
+) -> MemoryPublic:
+    memory, author = await _visible(db, viewer, memory_id)
+    return await _render_one(db, settings, storage, memory, author, viewer.id)
+
+
+async def _own(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> Memory:
+    memory, _ = await _visible(db, viewer, memory_id)
+    if memory.author_id != viewer.id:
+        raise NotAuthor("Only the author can change or delete a memory.")
+    locked = await repository.get(db, memory_id, lock=True)
+    if locked is None:
+        raise MemoryNotFound("No such memory.")
+    return locked
+
+
+async def update_memory(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer: User,
+    memory_id: uuid.UUID,
+    body: MemoryUpdate,
+) -> MemoryPublic:
+    memory = await _own(db, viewer, memory_id)
+    if body.caption is not None:
+        memory.caption = body.caption
+        await repository.replace_tags(db, memory, parse_hashtags(body.caption))
+    if body.visibility is not None:
+        memory.visibility = body.visibility
+    return await _render_one(db, settings, storage, memory, viewer, viewer.id)
+
+
+async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
+    memory = await _own(db, viewer, memory_id)
+    clips = (await repository.clips_of(db, [memory.id]))[memory.id]
+    keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
+    await repository.delete_memory(db, memory)
+    # Storage is cleaned by a job in the same transaction: the media goes exactly when
+    # the rows do, and a storage outage cannot fail the request.
+    await jobs.defer(db, DELETE_MEDIA_TASK, keys=keys, prefix=f"memories/{memory.id}/")
+
+
+def _allowed(viewer_id: uuid.UUID, author: Person) -> tuple[list[Visibility], bool]:
+    """Which of the author's memories the viewer may list: (visibilities, ready only)."""
+    if viewer_id == author.id:
+        return list(Visibility), False
+    visible = [v for v in Visibility if can_see_memory(viewer_id, author, visibility=v, ready=True)]
+    return visible, True
+
+
+async def list_for_person(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer: User,
+    handle: str,
+    page: PageRequest,
+) -> Page[MemoryPublic]:
+    author = await graph.person(db, viewer_id=viewer.id, handle=handle)
+    visibilities, ready_only = _allowed(viewer.id, author)
+    if not visibilities:
+        return Page(items=[], next_cursor=None)
+    rows = await repository.by_author(
+        db,
+        author.id,
+        visibilities=visibilities,
+        ready_only=ready_only,
+        limit=page.limit,
+        after=page.after,
+    )
+    memories, cursor = split_page(rows, page.limit)
+    ids = [m.id for m in memories]
+    clips, tags = await repository.clips_of(db, ids), await repository.tags_of(db, ids)
+    tracks = await music.tracks(db, {m.music_track_id for m in memories if m.music_track_id})
+    items = [
+        await render(
+            settings,
+            storage,
+            m,
+            author=author,
+            clips=clips[m.id],
+            tags=tags[m.id],
+            track=tracks.get(m.music_track_id) if m.music_track_id else None,
+            viewer_id=viewer.id,
+        )
+        for m in memories
+    ]
+    return Page(items=items, next_cursor=cursor)

@@ -1,0 +1,1 @@
+"""The operator's music library that memories may play under their clips."""

@@ -1,0 +1,31 @@
+"""Queries of the music library."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake.music.models import MusicTrack
+from keepsake.pagination import Cursor, keyset_before
+
+
+async def get(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
+    return await db.get(MusicTrack, track_id)
+
+
+async def by_ids(db: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MusicTrack]:
+    rows = await db.scalars(select(MusicTrack).where(MusicTrack.id.in_(ids)))
+    return {track.id: track for track in rows}
+
+
+async def page(db: AsyncSession, *, limit: int, after: Cursor | None) -> list[MusicTrack]:
+    query = (
+        select(MusicTrack)
+        .where(keyset_before(MusicTrack.created_at, MusicTrack.id, after))
+        .order_by(MusicTrack.created_at.desc(), MusicTrack.id.desc())
+        .limit(limit + 1)
+    )
+    return list((await db.scalars(query)).all())

@@ -1,0 +1,58 @@
+"""Wiring of the job worker: which tasks exist, which sweeps run, and where it runs.
+
+`keepsake worker` runs it as its own process (production); `keepsake serve` runs it
+inside the API process by default, so a laptop needs one command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import procrastinate
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from keepsake import jobs
+from keepsake.accounts.mailer import build_mailer
+from keepsake.config import Settings
+from keepsake.memories import tasks as memory_tasks
+from keepsake.storage.base import Storage
+
+JOB_APP = jobs.build_job_app([("memories", memory_tasks.blueprint)])
+RECONCILERS = (memory_tasks.reconcile,)
+
+
+def job_resources(
+    settings: Settings, factory: async_sessionmaker[AsyncSession], storage: Storage
+) -> jobs.Resources:
+    return jobs.Resources(
+        settings=settings,
+        sessionmaker=factory,
+        storage=storage,
+        mailer=build_mailer(settings),
+        reconcilers=RECONCILERS,
+    )
+
+
+def job_app(settings: Settings) -> procrastinate.App:
+    assert settings.database_url is not None
+    return jobs.connected(JOB_APP, settings.database_url.get_secret_value())
+
+
+@contextlib.asynccontextmanager
+async def in_process_worker(resources: jobs.Resources) -> AsyncIterator[None]:
+    """Run the worker beside the API until the block exits, then stop it gracefully."""
+    task = asyncio.create_task(
+        jobs.run_worker(
+            job_app(resources.settings),
+            resources,
+            concurrency=resources.settings.worker_concurrency,
+        )
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
