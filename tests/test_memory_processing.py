@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,53 @@ async def test_a_clip_that_always_fails_ends_failed_after_the_attempts(
             text("SELECT attempts FROM memories WHERE id = :id"), {"id": memory["id"]}
         )
     assert attempts == 3
+
+
+async def test_reconciler_requeues_lost_work_and_fails_exhausted_memories(
+    client: httpx.AsyncClient, sign_up: SignUp, tmp_path: Path, engine: AsyncEngine, app: FastAPI
+) -> None:
+    mina = await sign_up("mina")
+    lost = await create_memory(
+        client, mina, [await upload(client, mina, write_video(tmp_path / "a.mp4"), "video/mp4")]
+    )
+    spent = await create_memory(
+        client, mina, [await upload(client, mina, write_video(tmp_path / "b.mp4"), "video/mp4")]
+    )
+    async with engine.begin() as conn:
+        # Both jobs vanish (a wiped queue) and both deadlines pass; one is out of attempts.
+        await conn.execute(text("DELETE FROM procrastinate_jobs"))
+        await conn.execute(text("UPDATE memories SET processing_deadline = now() - interval '1s'"))
+        await conn.execute(
+            text("UPDATE memories SET attempts = 3 WHERE id = :id"), {"id": spent["id"]}
+        )
+    state = app.state
+    async with in_process_worker(job_resources(state.settings, state.sessionmaker, state.storage)):
+        requeued = await wait_processed(client, mina, lost["id"])
+        timed_out = await wait_processed(client, mina, spent["id"])
+    assert requeued["status"] == "ready"
+    assert timed_out["status"] == "failed"
+    assert timed_out["failure"]["code"] == "processing_timeout"
+
+
+async def test_expired_unused_uploads_are_swept(
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    tmp_path: Path,
+    engine: AsyncEngine,
+    app: FastAPI,
+    data_dir: Path,
+) -> None:
+    mina = await sign_up("mina")
+    upload_id = await upload(client, mina, write_video(tmp_path / "a.mp4"), "video/mp4")
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE uploads SET expires_at = now() - interval '1s'"))
+    state = app.state
+    async with in_process_worker(job_resources(state.settings, state.sessionmaker, state.storage)):
+        async with asyncio.timeout(30):
+            while True:
+                async with engine.connect() as conn:
+                    left = await conn.scalar(text("SELECT count(*) FROM uploads"))
+                if left == 0:
+                    break
+                await asyncio.sleep(0.2)
+    assert not list((data_dir / "media" / "uploads").rglob(upload_id + "*"))

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepsake.db import Base
@@ -58,3 +58,13 @@ class RateLimiter:
         hits, remaining = int(row[0]), float(row[1])
         if hits > limit:
             raise RateLimited(retry_after=max(1, math.ceil(remaining)))
+
+
+async def prune_counters(db: AsyncSession) -> None:
+    """Drop counters whose window has passed; they would restart at 1 anyway."""
+    await db.execute(
+        text(
+            "DELETE FROM rate_limit_counters"
+            " WHERE window_start + make_interval(secs => window_seconds) < now()"
+        )
+    )

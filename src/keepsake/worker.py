@@ -16,11 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from keepsake import jobs
 from keepsake.accounts.mailer import build_mailer
 from keepsake.config import Settings
+from keepsake.media import tasks as media_tasks
 from keepsake.memories import tasks as memory_tasks
+from keepsake.ratelimit import prune_counters
 from keepsake.storage.base import Storage
 
 JOB_APP = jobs.build_job_app([("memories", memory_tasks.blueprint)])
-RECONCILERS = (memory_tasks.reconcile,)
+
+
+async def _prune_rate_limits(res: jobs.Resources) -> None:
+    async with res.sessionmaker() as db, db.begin():
+        await prune_counters(db)
+
+
+RECONCILERS = (memory_tasks.reconcile, media_tasks.sweep_expired_uploads, _prune_rate_limits)
 
 
 def job_resources(
