@@ -294,7 +294,8 @@ async def test_bad_profile_text_is_refused(
         ({"notification_prefs": {"claps": "no"}}, "notification_prefs.claps"),
         ({"notification_prefs": {"newsletter": True}}, "notification_prefs.newsletter"),
         ({"notification_prefs": None}, "notification_prefs"),
-        ({"avatar_upload_id": "0b0e5a4e-1b7a-4c5e-9f3a-2d8c6e1f7a90"}, "avatar_upload_id"),
+        ({"avatar_upload_id": "not-an-upload-id"}, "avatar_upload_id"),
+        ({"avatar_upload_id": 5}, "avatar_upload_id"),
         ({"counts": {"followers": 1000}}, "counts"),
     ],
 )

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     upload_ttl: timedelta = timedelta(hours=1)
     max_clip_bytes: int = 200 * 1024 * 1024
     max_avatar_bytes: int = 10 * 1024 * 1024
+    max_music_bytes: int = 30 * 1024 * 1024
     max_clips: int = 10
     max_memory_seconds: float = 240.0
     max_caption_chars: int = 2000

@@ -67,6 +67,8 @@ class Person:
     is_private: bool
     status: AccountStatus
     relation: Relation
+    # Storage prefix of the avatar's pictures; views turn it into signed URLs.
+    avatar_key: str | None = None
 
 
 def can_see_profile(viewer_id: uuid.UUID | None, person: Person) -> bool:

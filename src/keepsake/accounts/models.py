@@ -59,6 +59,8 @@ class User(Timestamped, Base):
     display_name: Mapped[str] = mapped_column(String(60))
     bio: Mapped[str] = mapped_column(String(300), server_default="")
     note: Mapped[str] = mapped_column(String(80), server_default="")
+    # Storage prefix of the avatar's renditions (`avatars/{id}/{version}`); None: no avatar.
+    avatar_key: Mapped[str | None] = mapped_column(String(200))
     is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     quiet_hours_start: Mapped[time | None] = mapped_column(Time)

@@ -19,7 +19,7 @@ from keepsake.accounts.providers import (
 from keepsake.accounts.schemas import IdTokenCreate, ProviderAuthPublic
 from keepsake.accounts.service import AccountSuspended
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings
+from keepsake.deps import AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.profiles.service import me_view
 
@@ -51,6 +51,7 @@ async def _sign_in(
     body: IdTokenCreate,
     db: DbSession,
     settings: AppSettings,
+    storage: AppStorage,
     keys: JwksCache,
     client: ClientInfo,
 ) -> ProviderAuthPublic:
@@ -62,9 +63,8 @@ async def _sign_in(
         id_token=body.id_token,
         client=client,
     )
-    return ProviderAuthPublic(
-        user=await me_view(db, signed_in.user), tokens=signed_in.tokens, created=signed_in.created
-    )
+    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
+    return ProviderAuthPublic(user=user, tokens=signed_in.tokens, created=signed_in.created)
 
 
 @router.post(
@@ -73,9 +73,14 @@ async def _sign_in(
     responses=_ERRORS,
 )
 async def sign_in_with_apple(
-    body: IdTokenCreate, db: DbSession, settings: AppSettings, keys: Jwks, client: ClientInfo
+    body: IdTokenCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    keys: Jwks,
+    client: ClientInfo,
 ) -> ProviderAuthPublic:
-    return await _sign_in("apple", body, db, settings, keys, client)
+    return await _sign_in("apple", body, db, settings, storage, keys, client)
 
 
 @router.post(
@@ -84,6 +89,11 @@ async def sign_in_with_apple(
     responses=_ERRORS,
 )
 async def sign_in_with_google(
-    body: IdTokenCreate, db: DbSession, settings: AppSettings, keys: Jwks, client: ClientInfo
+    body: IdTokenCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    keys: Jwks,
+    client: ClientInfo,
 ) -> ProviderAuthPublic:
-    return await _sign_in("google", body, db, settings, keys, client)
+    return await _sign_in("google", body, db, settings, storage, keys, client)

@@ -26,7 +26,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, Limiter
+from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.pagination import Page, Pagination
 from keepsake.profiles.service import me_view
@@ -50,6 +50,7 @@ async def signup(
     body: SignupCreate,
     db: DbSession,
     settings: AppSettings,
+    storage: AppStorage,
     mailer: AppMailer,
     limiter: Limiter,
     client: ClientInfo,
@@ -65,7 +66,8 @@ async def signup(
         handle=body.handle,
         display_name=body.display_name,
     )
-    return AuthPublic(user=await me_view(db, signed_in.user), tokens=signed_in.tokens)
+    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
+    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(
@@ -74,7 +76,12 @@ async def signup(
     responses=responses(service.InvalidCredentials, service.AccountSuspended, RateLimited),
 )
 async def login(
-    body: LoginCreate, db: DbSession, settings: AppSettings, limiter: Limiter, client: ClientInfo
+    body: LoginCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    limiter: Limiter,
+    client: ClientInfo,
 ) -> AuthPublic:
     signed_in = await service.log_in(
         db,
@@ -84,7 +91,8 @@ async def login(
         email=body.email,
         password=body.password,
     )
-    return AuthPublic(user=await me_view(db, signed_in.user), tokens=signed_in.tokens)
+    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
+    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.graph.models import Block, CloseFriend, Follow, FollowState, Mute
-from keepsake.graph.people_repository import Edge, edges, person_columns
+from keepsake.graph.people_repository import PERSON_COLUMNS, Edge, edges
 from keepsake.pagination import Cursor, keyset_before
 from keepsake.privacy import visible_accounts
 
@@ -53,7 +53,7 @@ async def follow_edges(
     else:
         mine, theirs = Follow.follower_id, Follow.followee_id
     query = (
-        select(Follow.id, Follow.created_at, *person_columns(viewer_id))
+        select(Follow.id, Follow.created_at, *PERSON_COLUMNS)
         .join(User, User.id == theirs)
         .where(
             mine == user_id,
@@ -64,7 +64,7 @@ async def follow_edges(
         .order_by(Follow.created_at.desc(), Follow.id.desc())
         .limit(limit + 1)
     )
-    return edges((await db.execute(query)).all())
+    return edges((await db.execute(query, {"viewer_id": viewer_id})).all())
 
 
 async def own_edges(
@@ -83,7 +83,7 @@ async def own_edges(
     else:
         owner_col, other_col = Mute.muter_id, Mute.muted_id
     query = (
-        select(other_col, table.created_at, *person_columns(owner_id))
+        select(other_col, table.created_at, *PERSON_COLUMNS)
         .join(User, User.id == other_col)
         .where(
             owner_col == owner_id,
@@ -93,7 +93,7 @@ async def own_edges(
         .order_by(table.created_at.desc(), other_col.desc())
         .limit(limit + 1)
     )
-    return edges((await db.execute(query)).all())
+    return edges((await db.execute(query, {"viewer_id": owner_id})).all())
 
 
 async def counts(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int, int]:
@@ -259,7 +259,7 @@ async def close_friend_edges(
     check tests blocks itself, so it never grants anything either).
     """
     query = (
-        select(CloseFriend.friend_id, CloseFriend.created_at, *person_columns(owner_id))
+        select(CloseFriend.friend_id, CloseFriend.created_at, *PERSON_COLUMNS)
         .join(User, User.id == CloseFriend.friend_id)
         .where(
             CloseFriend.owner_id == owner_id,
@@ -269,4 +269,4 @@ async def close_friend_edges(
         .order_by(CloseFriend.created_at.desc(), CloseFriend.friend_id.desc())
         .limit(limit + 1)
     )
-    return edges((await db.execute(query)).all())
+    return edges((await db.execute(query, {"viewer_id": owner_id})).all())

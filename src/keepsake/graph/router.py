@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
+from keepsake.deps import AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.graph import service
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
@@ -49,9 +50,22 @@ async def unfollow(handle: HandlePath, db: DbSession, user: CurrentUser) -> Resp
     responses=responses(*AUTH_ERRORS, UserNotFound, PrivateAccount, invalid=("invalid_cursor",)),
 )
 async def followers(
-    handle: HandlePath, db: DbSession, user: CurrentUser, page: Pagination
+    handle: HandlePath,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+    page: Pagination,
 ) -> Page[UserPublic]:
-    return await service.people(db, viewer=user, handle=handle, direction="followers", page=page)
+    return await service.people(
+        db,
+        settings=settings,
+        storage=storage,
+        viewer=user,
+        handle=handle,
+        direction="followers",
+        page=page,
+    )
 
 
 @router.get(
@@ -60,9 +74,22 @@ async def followers(
     responses=responses(*AUTH_ERRORS, UserNotFound, PrivateAccount, invalid=("invalid_cursor",)),
 )
 async def following(
-    handle: HandlePath, db: DbSession, user: CurrentUser, page: Pagination
+    handle: HandlePath,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: CurrentUser,
+    page: Pagination,
 ) -> Page[UserPublic]:
-    return await service.people(db, viewer=user, handle=handle, direction="following", page=page)
+    return await service.people(
+        db,
+        settings=settings,
+        storage=storage,
+        viewer=user,
+        handle=handle,
+        direction="following",
+        page=page,
+    )
 
 
 @router.delete(
@@ -82,9 +109,11 @@ async def remove_follower(handle: HandlePath, db: DbSession, user: CurrentUser) 
     responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
 async def follow_requests(
-    db: DbSession, user: CurrentUser, page: Pagination
+    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
 ) -> Page[FollowRequestPublic]:
-    return await service.follow_requests(db, owner=user, page=page)
+    return await service.follow_requests(
+        db, settings=settings, storage=storage, owner=user, page=page
+    )
 
 
 @router.post(
@@ -158,8 +187,10 @@ async def unmute(handle: HandlePath, db: DbSession, user: CurrentUser) -> Respon
     summary="The people you blocked, newest first.",
     responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
-async def blocks(db: DbSession, user: CurrentUser, page: Pagination) -> Page[UserPublic]:
-    return await service.blocked(db, owner=user, page=page)
+async def blocks(
+    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
+) -> Page[UserPublic]:
+    return await service.blocked(db, settings=settings, storage=storage, owner=user, page=page)
 
 
 @router.get(
@@ -167,8 +198,10 @@ async def blocks(db: DbSession, user: CurrentUser, page: Pagination) -> Page[Use
     summary="The people you muted, newest first.",
     responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
-async def mutes(db: DbSession, user: CurrentUser, page: Pagination) -> Page[UserPublic]:
-    return await service.muted(db, owner=user, page=page)
+async def mutes(
+    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
+) -> Page[UserPublic]:
+    return await service.muted(db, settings=settings, storage=storage, owner=user, page=page)
 
 
 @router.put(
@@ -198,5 +231,9 @@ async def remove_close_friend(handle: HandlePath, db: DbSession, user: CurrentUs
     summary="Your close friends, newest first; only you can see this list.",
     responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
-async def close_friends(db: DbSession, user: CurrentUser, page: Pagination) -> Page[UserPublic]:
-    return await service.close_friends(db, owner=user, page=page)
+async def close_friends(
+    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
+) -> Page[UserPublic]:
+    return await service.close_friends(
+        db, settings=settings, storage=storage, owner=user, page=page
+    )

@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
+from keepsake.config import Settings
 from keepsake.errors import Invalid, NotFound
 from keepsake.graph import people_repository, repository
 from keepsake.graph.models import Block, FollowState, Mute
@@ -20,7 +21,9 @@ from keepsake.graph.people_repository import Edge
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
+from keepsake.profiles import avatars
 from keepsake.profiles.schemas import UserPublic
+from keepsake.storage.base import Storage
 
 
 class CannotFollowSelf(Invalid):
@@ -116,14 +119,26 @@ async def remove_follower(db: AsyncSession, *, owner: User, handle: str) -> None
     await repository.unfollow(db, follower_id=target.id, followee_id=owner.id)
 
 
-def _people(viewer_id: uuid.UUID, rows: list[Edge], limit: int) -> Page[UserPublic]:
+async def _user_view(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, person: Person
+) -> UserPublic:
+    avatar = await avatars.view(settings, storage, person.avatar_key)
+    return UserPublic.of(viewer_id, person, avatar)
+
+
+async def _people(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: list[Edge], limit: int
+) -> Page[UserPublic]:
     edges, cursor = split_page(rows, limit)
-    return Page(items=[UserPublic.of(viewer_id, e.person) for e in edges], next_cursor=cursor)
+    items = [await _user_view(settings, storage, viewer_id, e.person) for e in edges]
+    return Page(items=items, next_cursor=cursor)
 
 
 async def people(
     db: AsyncSession,
     *,
+    settings: Settings,
+    storage: Storage,
     viewer: User,
     handle: str,
     direction: Literal["followers", "following"],
@@ -142,11 +157,11 @@ async def people(
         limit=page.limit,
         after=page.after,
     )
-    return _people(viewer.id, rows, page.limit)
+    return await _people(settings, storage, viewer.id, rows, page.limit)
 
 
 async def follow_requests(
-    db: AsyncSession, *, owner: User, page: PageRequest
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, page: PageRequest
 ) -> Page[FollowRequestPublic]:
     rows = await repository.follow_edges(
         db,
@@ -160,7 +175,9 @@ async def follow_requests(
     edges, cursor = split_page(rows, page.limit)
     items = [
         FollowRequestPublic(
-            id=edge.id, created_at=edge.created_at, user=UserPublic.of(owner.id, edge.person)
+            id=edge.id,
+            created_at=edge.created_at,
+            user=await _user_view(settings, storage, owner.id, edge.person),
         )
         for edge in edges
     ]
@@ -204,19 +221,23 @@ async def unmute(db: AsyncSession, *, viewer: User, handle: str) -> None:
     await repository.unmute(db, muter_id=viewer.id, muted_id=target.id)
 
 
-async def blocked(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+async def blocked(
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, page: PageRequest
+) -> Page[UserPublic]:
     """Whom you blocked: the only place they still appear to you, so you can unblock them."""
     rows = await repository.own_edges(
         db, owner_id=owner.id, table=Block, limit=page.limit, after=page.after
     )
-    return _people(owner.id, rows, page.limit)
+    return await _people(settings, storage, owner.id, rows, page.limit)
 
 
-async def muted(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+async def muted(
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, page: PageRequest
+) -> Page[UserPublic]:
     rows = await repository.own_edges(
         db, owner_id=owner.id, table=Mute, limit=page.limit, after=page.after
     )
-    return _people(owner.id, rows, page.limit)
+    return await _people(settings, storage, owner.id, rows, page.limit)
 
 
 async def add_close_friend(db: AsyncSession, *, owner: User, handle: str) -> None:
@@ -236,9 +257,11 @@ async def remove_close_friend(db: AsyncSession, *, owner: User, handle: str) -> 
     await repository.remove_close_friend(db, owner_id=owner.id, friend_id=friend.id)
 
 
-async def close_friends(db: AsyncSession, *, owner: User, page: PageRequest) -> Page[UserPublic]:
+async def close_friends(
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, page: PageRequest
+) -> Page[UserPublic]:
     """The owner's own list; nobody else can read anyone's."""
     rows = await repository.close_friend_edges(
         db, owner_id=owner.id, limit=page.limit, after=page.after
     )
-    return _people(owner.id, rows, page.limit)
+    return await _people(settings, storage, owner.id, rows, page.limit)

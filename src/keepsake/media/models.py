@@ -15,6 +15,7 @@ from keepsake.db import Base, Timestamped, enum_type
 class UploadPurpose(enum.StrEnum):
     clip = "clip"
     avatar = "avatar"
+    music = "music"
 
 
 class Upload(Timestamped, Base):

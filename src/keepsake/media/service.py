@@ -23,7 +23,10 @@ CONTENT_TYPES = {
     UploadPurpose.avatar: frozenset(
         {"image/jpeg", "image/png", "image/heic", "image/heif", "image/webp"}
     ),
+    # Operators add music tracks; the apps' players take AAC (in MP4 or ADTS) and MP3.
+    UploadPurpose.music: frozenset({"audio/mpeg", "audio/mp4", "audio/aac", "audio/x-m4a"}),
 }
+# Until `Settings.max_music_bytes` exists: a 5-minute MP3 at 320 kbit/s is about 12 MB.
 
 
 class UploadNotFound(NotFound):
@@ -43,7 +46,12 @@ class UploadIncomplete(Conflict):
 
 
 def _limit(settings: Settings, purpose: UploadPurpose) -> int:
-    return settings.max_clip_bytes if purpose == UploadPurpose.clip else settings.max_avatar_bytes
+    limits = {
+        UploadPurpose.clip: settings.max_clip_bytes,
+        UploadPurpose.avatar: settings.max_avatar_bytes,
+        UploadPurpose.music: settings.max_music_bytes,
+    }
+    return limits[purpose]
 
 
 async def create_upload(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.music.models import MusicTrack
@@ -14,6 +14,11 @@ from keepsake.pagination import Cursor, keyset_before
 
 async def get(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
     return await db.get(MusicTrack, track_id)
+
+
+async def get_for_update(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
+    """The track, locked until the transaction ends, so a concurrent delete waits for it."""
+    return await db.get(MusicTrack, track_id, with_for_update=True)
 
 
 async def by_ids(db: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MusicTrack]:
@@ -29,3 +34,19 @@ async def page(db: AsyncSession, *, limit: int, after: Cursor | None) -> list[Mu
         .limit(limit + 1)
     )
     return list((await db.scalars(query)).all())
+
+
+async def add(db: AsyncSession, track: MusicTrack) -> None:
+    db.add(track)
+    await db.flush()
+
+
+async def delete_track(db: AsyncSession, track_id: uuid.UUID) -> str | None:
+    """Delete the track in one statement; its storage key, or None when there was none.
+
+    Memories playing it keep working without music (`ON DELETE SET NULL`).
+    """
+    deleted = await db.execute(
+        delete(MusicTrack).where(MusicTrack.id == track_id).returning(MusicTrack.storage_key)
+    )
+    return deleted.scalar_one_or_none()

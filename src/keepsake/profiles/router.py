@@ -6,11 +6,13 @@ from fastapi import APIRouter, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, Limiter
+from keepsake.deps import AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
+from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
 from keepsake.profiles import service
+from keepsake.profiles.avatars import InvalidImage
 from keepsake.profiles.schemas import (
     DeletionPublic,
     HandlePath,
@@ -27,8 +29,10 @@ router = APIRouter(prefix="/v1", tags=["profiles"])
 @router.get(
     "/me", summary="Your own profile, settings and counts.", responses=responses(*AUTH_ERRORS)
 )
-async def get_me(db: DbSession, user: CurrentUser) -> MePublic:
-    return await service.me_view(db, user)
+async def get_me(
+    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser
+) -> MePublic:
+    return await service.me_view(db, user, settings=settings, storage=storage)
 
 
 @router.patch(
@@ -41,10 +45,17 @@ async def get_me(db: DbSession, user: CurrentUser) -> MePublic:
         service.InvalidBio,
         service.InvalidTimezone,
         service.InvalidQuietHours,
+        UploadNotFound,
+        UploadUsed,
+        UploadExpired,
+        UploadIncomplete,
+        InvalidImage,
     ),
 )
-async def update_me(body: MeUpdate, db: DbSession, user: CurrentUser) -> MePublic:
-    return await service.update_me(db, user=user, changes=body)
+async def update_me(
+    body: MeUpdate, db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser
+) -> MePublic:
+    return await service.update_me(db, settings=settings, storage=storage, user=user, changes=body)
 
 
 @router.delete(
@@ -77,5 +88,7 @@ async def note_history(db: DbSession, user: CurrentUser, page: Pagination) -> Pa
     summary="Someone's public profile and your relationship to them; never any counts.",
     responses=responses(*AUTH_ERRORS, UserNotFound),
 )
-async def get_user(handle: HandlePath, db: DbSession, user: CurrentUser) -> UserPublic:
-    return await service.profile(db, viewer=user, handle=handle)
+async def get_user(
+    handle: HandlePath, db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser
+) -> UserPublic:
+    return await service.profile(db, settings=settings, storage=storage, viewer=user, handle=handle)

@@ -21,7 +21,27 @@ HandlePath = Annotated[
 ]
 
 _NOTE = "The one-line note: at most 80 characters, no line breaks."
-_AVATAR = "URL of the avatar image; always null until avatars arrive with uploads."
+_AVATAR = "The avatar's square pictures; null when there is no avatar."
+
+
+class AvatarPublic(BaseModel):
+    """Signed, expiring URLs of square JPEGs at most 96, 320 and 640 pixels wide."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "small": "https://media.example.com/avatars/5f0c.../3e1a.../96.jpg?...",
+                    "medium": "https://media.example.com/avatars/5f0c.../3e1a.../320.jpg?...",
+                    "large": "https://media.example.com/avatars/5f0c.../3e1a.../640.jpg?...",
+                }
+            ]
+        }
+    )
+
+    small: str = Field(description="At most 96 × 96 pixels: lists and comments.")
+    medium: str = Field(description="At most 320 × 320 pixels: profile headers.")
+    large: str = Field(description="At most 640 × 640 pixels: full-screen views.")
 
 
 class Counts(BaseModel):
@@ -73,7 +93,7 @@ class MePublic(BaseModel):
     display_name: str
     bio: str
     note: str = Field(description=_NOTE)
-    avatar: str | None = Field(default=None, description=_AVATAR)
+    avatar: AvatarPublic | None = Field(default=None, description=_AVATAR)
     email: str
     email_verified: bool
     is_private: bool
@@ -97,6 +117,7 @@ class MeUpdate(BaseModel):
         json_schema_extra={
             "examples": [
                 {"note": "walking by the sea this week"},
+                {"avatar_upload_id": "9a3e5c1d-7b2f-4e8a-b6d0-1f4c2a7e9b35"},
                 {
                     "display_name": "Mina",
                     "bio": "Slow mornings, long walks.",
@@ -120,6 +141,13 @@ class MeUpdate(BaseModel):
     timezone: str | None = Field(default=None, description="IANA time zone name.")
     quiet_hours: QuietHours | None = None
     notification_prefs: NotificationPrefsUpdate | None = None
+    avatar_upload_id: uuid.UUID | None = Field(
+        default=None,
+        # JSON has no UUID type: the id arrives as a string, which strict mode refuses.
+        strict=False,
+        description="A finished `avatar` upload of yours (JPEG, PNG, HEIC or WebP) to become "
+        "your avatar; null removes the avatar.",
+    )
 
     @field_validator(*_NOT_NULL)
     @classmethod
@@ -184,7 +212,7 @@ class UserPublic(BaseModel):
     display_name: str
     bio: str
     note: str = Field(description=_NOTE)
-    avatar: str | None = Field(default=None, description=_AVATAR)
+    avatar: AvatarPublic | None = Field(default=None, description=_AVATAR)
     is_private: bool
     relationship: Relationship = Field(
         description="Your follow of them: `self` (this is you), `following`, `requested` "
@@ -194,13 +222,14 @@ class UserPublic(BaseModel):
     muted: bool = Field(description="You muted them: their memories stay out of your feeds.")
 
     @classmethod
-    def of(cls, viewer_id: uuid.UUID, person: Person) -> UserPublic:
+    def of(cls, viewer_id: uuid.UUID, person: Person, avatar: AvatarPublic | None) -> UserPublic:
         return cls(
             id=person.id,
             handle=person.handle,
             display_name=person.display_name,
             bio=person.bio,
             note=person.note,
+            avatar=avatar,
             is_private=person.is_private,
             relationship=relationship(viewer_id, person),
             follows_you=person.relation.follows_viewer,

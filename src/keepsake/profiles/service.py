@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
 import zoneinfo
 from datetime import time
 from functools import cache
@@ -10,13 +11,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake import jobs
 from keepsake.accounts import service as accounts
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid
 from keepsake.graph import service as graph
+from keepsake.media import service as uploads
+from keepsake.media.models import UploadPurpose
+from keepsake.memories.service import DELETE_MEDIA_TASK
 from keepsake.pagination import Page, PageRequest, split_page
-from keepsake.profiles import repository
+from keepsake.profiles import avatars, repository
 from keepsake.profiles.schemas import (
     Counts,
     DeletionPublic,
@@ -29,6 +34,7 @@ from keepsake.profiles.schemas import (
 )
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import utcnow, verify_password
+from keepsake.storage.base import Storage
 
 # Bounded by the `users` columns they are stored in.
 NOTE_MAX = 80
@@ -162,7 +168,9 @@ def _prefs(stored: dict[str, Any]) -> NotificationPrefs:
     return NotificationPrefs.model_validate(stored)
 
 
-async def me_view(db: AsyncSession, user: User) -> MePublic:
+async def me_view(
+    db: AsyncSession, user: User, *, settings: Settings, storage: Storage
+) -> MePublic:
     followers, following, requests = await graph.counts(db, user.id)
     start, end = user.quiet_hours_start, user.quiet_hours_end
     quiet = None
@@ -174,6 +182,7 @@ async def me_view(db: AsyncSession, user: User) -> MePublic:
         display_name=user.display_name,
         bio=user.bio,
         note=user.note,
+        avatar=await avatars.view(settings, storage, user.avatar_key),
         email=user.email,
         email_verified=user.email_verified_at is not None,
         is_private=user.is_private,
@@ -186,7 +195,33 @@ async def me_view(db: AsyncSession, user: User) -> MePublic:
     )
 
 
-async def update_me(db: AsyncSession, *, user: User, changes: MeUpdate) -> MePublic:
+async def _replace_avatar(
+    db: AsyncSession, *, storage: Storage, user: User, upload_id: uuid.UUID | None
+) -> None:
+    """Make the upload the user's avatar (None: remove it); the old pictures go.
+
+    The new pictures are stored before the request commits, so at worst a failed
+    request leaves unreferenced files; the old ones and the upload are deleted by a job
+    in the request's transaction, so they go only once nothing points at them.
+    """
+    garbage: list[str] = []
+    new_key = None
+    if upload_id is not None:
+        claimed = await uploads.use_uploads(
+            db, storage=storage, owner=user, ids=[upload_id], purpose=UploadPurpose.avatar
+        )
+        source_key = claimed[upload_id].storage_key
+        new_key = await avatars.store(storage, user_id=user.id, source_key=source_key)
+        garbage.append(source_key)
+    old_key, user.avatar_key = user.avatar_key, new_key
+    if garbage or old_key:
+        prefix = f"{old_key}/" if old_key else None
+        await jobs.defer(db, DELETE_MEDIA_TASK, keys=garbage, prefix=prefix)
+
+
+async def update_me(
+    db: AsyncSession, *, settings: Settings, storage: Storage, user: User, changes: MeUpdate
+) -> MePublic:
     """Apply the fields sent; everything is checked before anything changes."""
     # Explicit nulls are refused by `MeUpdate` for every field but `quiet_hours`, so
     # "not None" means "sent" for the others.
@@ -195,6 +230,9 @@ async def update_me(db: AsyncSession, *, user: User, changes: MeUpdate) -> MePub
     note = _note(changes.note) if changes.note is not None else None
     timezone = _timezone(changes.timezone) if changes.timezone is not None else None
     quiet = _quiet_hours(changes.quiet_hours) if changes.quiet_hours is not None else None
+    # Last of the checks: the image is only read once everything else passed.
+    if "avatar_upload_id" in changes.model_fields_set:
+        await _replace_avatar(db, storage=storage, user=user, upload_id=changes.avatar_upload_id)
 
     if display_name is not None:
         user.display_name = display_name
@@ -216,13 +254,16 @@ async def update_me(db: AsyncSession, *, user: User, changes: MeUpdate) -> MePub
         if user.is_private and not changes.is_private:
             await graph.approve_all_requests(db, user.id)
         user.is_private = changes.is_private
-    return await me_view(db, user)
+    return await me_view(db, user, settings=settings, storage=storage)
 
 
-async def profile(db: AsyncSession, *, viewer: User, handle: str) -> UserPublic:
+async def profile(
+    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, handle: str
+) -> UserPublic:
     """Anyone's public profile, yours included; 404 when hidden from the viewer."""
     person = await graph.person(db, viewer_id=viewer.id, handle=handle)
-    return UserPublic.of(viewer.id, person)
+    avatar = await avatars.view(settings, storage, person.avatar_key)
+    return UserPublic.of(viewer.id, person, avatar)
 
 
 async def note_history(db: AsyncSession, *, user: User, page: PageRequest) -> Page[NotePublic]:
