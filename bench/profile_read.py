@@ -84,13 +84,13 @@ def wrk(url: str, seconds: int, token: str | None) -> tuple[float, str, str]:
     ).stdout
     return (
         float(grab(r"Requests/sec:\s+([\d.]+)", output)),
-        grab(r"50%\s+(\S+)", output),
-        grab(r"99%\s+(\S+)", output),
+        grab(r"^\s+50%\s+(\S+)", output),
+        grab(r"^\s+99%\s+(\S+)", output),
     )
 
 
 def grab(pattern: str, text: str) -> str:
-    found = re.search(pattern, text)
+    found = re.search(pattern, text, re.MULTILINE)
     if found is None:
         raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
     return found.group(1)
