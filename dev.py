@@ -65,8 +65,8 @@ def sync(*, dev: bool) -> None:
     uv_binary = uv()
     if not VENV_BIN.exists():
         say("first run: installing Keepsake's dependencies into .venv/…")
-    # Without the dev group, `--inexact` keeps dev tools that a previous `test` installed.
-    groups = [] if dev else ["--no-dev", "--inexact"]
+    # Serving needs no dev or deploy tools; `--inexact` keeps those a previous `test` installed.
+    groups = [] if dev else ["--no-default-groups", "--inexact"]
     command: list[str | Path] = [uv_binary, "sync", "--locked", "--python", sys.executable, *groups]
     if run(*command) != 0:
         sys.exit("dev.py: `uv sync` failed; see its message above")
