@@ -2,7 +2,8 @@
 
 Every picture is dark with a white band along its left edge, so a test can tell which
 way up a transcoded frame is: turned counterclockwise the band ends at the bottom,
-turned clockwise at the top.
+turned clockwise at the top. A saturated red patch sits in its middle, where colour
+conversions show.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ GPS_ISO6709 = "+37.7749-122.4194+010.000/"
 _X265_QUIET = {"x265-params": "log-level=none"}
 
 
+RED = (200, 30, 30)
+
+
 def picture(width: int, height: int, shade: int = 40) -> Image.Image:
-    """Dark picture with a white band over the left quarter."""
+    """Dark picture with a white band over the left quarter and a red patch in the middle."""
     image = Image.new("RGB", (width, height), (shade, shade, shade))
     image.paste((255, 255, 255), (0, 0, max(1, width // 4), height))
+    image.paste(RED, (width * 3 // 8, height * 3 // 8, width * 5 // 8, height * 5 // 8))
     return image
 
 

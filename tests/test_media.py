@@ -15,7 +15,7 @@ from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 from PIL import Image, ImageCms, ImageStat
 
-from keepsake.media import ClipInfo, MediaRejected, probe, transcode
+from keepsake.media import ClipInfo, EncoderSettings, MediaRejected, probe, transcode
 from tests.media_factory import (
     GPS_ISO6709,
     write_audio_only,
@@ -83,6 +83,12 @@ def band_side(image: Image.Image) -> str:
         "bottom": (0, h - h // 6, w, h),
     }
     return max(regions, key=lambda side: ImageStat.Stat(gray.crop(regions[side])).mean[0])
+
+
+def rgb(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    pixel = image.convert("RGB").getpixel(xy)
+    assert isinstance(pixel, tuple)
+    return pixel
 
 
 def first_picture(mp4: Path) -> tuple[Image.Image, int]:
@@ -336,17 +342,26 @@ def test_high_frame_rates_are_capped_at_30(tmp_path: Path, out: Outputs) -> None
     assert video.frames == 15
 
 
-def test_hdr_is_converted_to_sdr_bt709(tmp_path: Path, out: Outputs) -> None:
-    # iPhones record 10-bit HLG by default; swscale builds its tone-mapping table once
-    # per clip, which makes this the slowest test here (about 2 s).
+@pytest.mark.parametrize("tone_map", [True, False])
+def test_hdr_comes_out_as_sdr_bt709(tmp_path: Path, out: Outputs, tone_map: bool) -> None:
+    # iPhones record 10-bit HLG by default. Tone-mapped, swscale builds its table once per
+    # clip, which makes this the slowest test here (about 2 s).
     clip = write_video(tmp_path / "hdr.mov", codec="libx265", hdr=True, size=(96, 64))
 
-    transcode(clip, out.mp4, out.poster)
+    transcode(clip, out.mp4, out.poster, settings=EncoderSettings(tone_map_hdr=tone_map))
 
     video, _ = streams(out.mp4)
     context = video.codec_context
     assert context.pix_fmt == "yuv420p"
     assert (context.color_primaries, context.color_trc, context.colorspace) == (1, 1, 1)
+    with av.open(str(clip)) as source:
+        signal = next(source.decode(video=0)).to_image()  # type: ignore[no-untyped-call]
+    picture, _ = first_picture(out.mp4)
+    # In the red patch: tone mapping moves a BT.2020 red to BT.709 (about 18 levels off
+    # the signal shown as is); without it the signal passes through (about 4).
+    red = (48, 32)
+    changed = max(abs(a - b) for a, b in zip(rgb(picture, red), rgb(signal, red), strict=True))
+    assert (changed > 10) == tone_map
 
 
 @pytest.mark.parametrize(("suffix", "orientation"), [(".jpg", 6), (".heic", 6), (".png", None)])

@@ -31,6 +31,8 @@ DEFAULT_STILL_SECONDS = 3.0
 MAX_FRAME_RATE = Fraction(30)
 # The first frames of a phone video are often dark or blurred while the camera settles.
 POSTER_AT_S = 0.5
+# FFmpeg's AVCOL_TRC_SMPTE2084 (PQ: HDR10, Dolby Vision) and AVCOL_TRC_ARIB_STD_B67 (HLG).
+_HDR_TRANSFERS = frozenset({16, 18})
 # Headers can understate a duration; decoding this far past the limit proves they lied.
 _DURATION_SLACK_S = 1.0
 
@@ -169,8 +171,8 @@ def _decoded(
                 if isinstance(frame, VideoFrame | AudioFrame):
                     yield frame
     except av.FFmpegError as exc:
-        # Only the source's errors land here: the caller's own (encoding, writing) are
-        # raised at the `yield`, outside this `try`.
+        # Only reading the source fails here: encoding and writing happen in the caller's
+        # loop, outside this generator, so their errors are never blamed on the clip.
         raise MediaRejected("clip_unreadable", UNREADABLE) from exc
 
 
@@ -194,24 +196,25 @@ def _picture_graph(
             width=first.width, height=first.height, format=first.format, time_base=video.time_base
         ),
         graph.add("fps", fps=str(rate)),
-        graph.add(
-            "scale",
-            w=str(width),
-            h=str(height),
-            # iPhones record HDR (HLG, BT.2020) by default; swscale tone-maps it down to
-            # the SDR BT.709 every phone displays, and converts the odd BT.601 clip too.
-            out_color_matrix="bt709",
-            out_primaries="bt709",
-            out_transfer="bt709",
-            out_range="tv",
-            intent="perceptual",
-        ),
+        graph.add("scale", w=str(width), h=str(height), **_colour_conversion(first, settings)),
         graph.add("format", pix_fmts="yuv420p"),
         *_turn(graph, rotation),
         graph.add("buffersink"),
     ]
     graph.link_nodes(*nodes).configure()
     return graph
+
+
+def _colour_conversion(first: VideoFrame, settings: EncoderSettings) -> dict[str, str]:
+    """Scale options that bring the source to the SDR BT.709 the output is tagged as."""
+    # BT.601 (older Android) and BT.2020 (HDR) sources get BT.709 coefficients.
+    options = {"out_color_matrix": "bt709", "out_range": "tv"}
+    if settings.tone_map_hdr and first.color_trc in _HDR_TRANSFERS:
+        # iPhones record HDR (HLG, BT.2020) by default; FFmpeg 8's swscale tone-maps it
+        # itself (no zscale needed). Only for HDR: converting the primaries of an SDR
+        # source too would cost as much and change nothing one could see.
+        options |= {"out_primaries": "bt709", "out_transfer": "bt709", "intent": "perceptual"}
+    return options
 
 
 def _turn(graph: av.filter.Graph, rotation: int) -> list[FilterContext]:
