@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from io import BytesIO
 from pathlib import Path
 
 from av.video.frame import VideoFrame
 from av.video.reformatter import ColorRange, Colorspace
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageOps
 
+from keepsake.images import to_srgb
 from keepsake.media.encode import (
     POSTER_QUALITY,
     ClipWriter,
@@ -23,8 +23,6 @@ from keepsake.media.probe import PHOTO_FORMATS
 # frame-rate switch; x264 codes the repeated frames as near-empty skips, so the extra
 # frames cost a few bytes each.
 STILL_RATE = Fraction(30)
-
-_SRGB = ImageCms.createProfile("sRGB")
 
 
 def still_clip(
@@ -64,25 +62,9 @@ def _load_upright(src: Path, max_short_edge: int) -> Image.Image:
         # A JPEG can decode straight at 1/2, 1/4 or 1/8 scale, still at least this size:
         # a 12 MP photo then never sits in memory at full size.
         image.draft("RGB", fit(image.width, image.height, max_short_edge))
-        upright = _to_srgb(ImageOps.exif_transpose(image))
+        upright = to_srgb(ImageOps.exif_transpose(image), image.info.get("icc_profile"))
     return upright.resize(
         fit(upright.width, upright.height, max_short_edge),
         Image.Resampling.LANCZOS,
         reducing_gap=2.0,
     )
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """RGB in sRGB: phones tag their photos Display P3, which shown as is looks washed out."""
-    icc = image.info.get("icc_profile")
-    if icc:
-        try:
-            converted = ImageCms.profileToProfile(
-                image, ImageCms.ImageCmsProfile(BytesIO(icc)), _SRGB, outputMode="RGB"
-            )
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            # A broken profile is no reason to refuse the photo; its colours are close.
-            return image.convert("RGB")
-        if converted is not None:
-            return converted
-    return image.convert("RGB")

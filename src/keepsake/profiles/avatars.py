@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from io import BytesIO
 from pathlib import Path
 
 import anyio.to_thread
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.images import to_srgb
 from keepsake.profiles.schemas import AvatarPublic
 from keepsake.storage.base import Storage
 
@@ -31,7 +31,6 @@ MIN_EDGE = 32
 # and checked on the header before a single pixel is decoded.
 MAX_PIXELS = 64_000_000
 
-_SRGB = ImageCms.createProfile("sRGB")
 _WHITE = (255, 255, 255)
 
 
@@ -56,7 +55,7 @@ def render(src: Path, folder: Path) -> dict[int, Path]:
             icc = image.info.get("icc_profile")
             upright = ImageOps.exif_transpose(image)
         # Cropped first, so the colour conversion handles only the pixels kept.
-        square = _to_srgb(_flatten(_center_square(upright)), icc)
+        square = to_srgb(_flatten(_center_square(upright)), icc)
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels() from exc
     except (OSError, ValueError, SyntaxError) as exc:
@@ -128,21 +127,6 @@ def _flatten(image: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return image
-
-
-def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
-    """RGB in sRGB: phones tag their photos Display P3, which shown as is looks washed out."""
-    if icc:
-        try:
-            converted = ImageCms.profileToProfile(
-                image, ImageCms.ImageCmsProfile(BytesIO(icc)), _SRGB, outputMode="RGB"
-            )
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            # A broken profile is no reason to refuse the picture; its colours are close.
-            return image.convert("RGB")
-        if converted is not None:
-            return converted
-    return image.convert("RGB")
 
 
 def _center_square(image: Image.Image) -> Image.Image:
