@@ -1,7 +1,8 @@
-"""`keepsake serve` and `keepsake migrate`, run as real processes on fresh data folders."""
+"""The `keepsake` command, run as real processes on fresh data folders."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import psutil
@@ -21,12 +22,14 @@ import psycopg
 import pytest
 
 from keepsake.embedded_pg import EmbeddedPostgres
+from tests.conftest import Member
 
 KEEPSAKE = Path(sys.executable).with_name("keepsake")
 # Generous: a first start runs initdb, and CI may run two test workers on two cores.
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0
 DOCS_URL = re.compile(r"API docs at (http://\S+)/docs")
+WORKER_URL = re.compile(r"KEEPSAKE_DATABASE_URL=(\S+)")
 
 T = TypeVar("T")
 
@@ -55,17 +58,31 @@ def postgres_processes(data_dir: Path) -> list[psutil.Process]:
 
 
 @dataclass
-class Server:
+class Process:
+    """A running `keepsake` command and the file its output goes to."""
+
     process: subprocess.Popen[bytes]
     log: Path
-    base_url: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def docs_url(self) -> str | None:
+    def alive(self) -> bool:
         if self.process.poll() is not None:
-            raise AssertionError(f"keepsake serve exited early:\n{self.output()}")
+            raise AssertionError(f"keepsake {self.log.stem} exited early:\n{self.output()}")
+        return True
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=STOP_TIMEOUT)
+
+
+@dataclass
+class Server(Process):
+    base_url: str = ""
+
+    def docs_url(self) -> str | None:
+        self.alive()
         match = DOCS_URL.search(self.output())
         return match.group(1) if match else None
 
@@ -75,10 +92,6 @@ class Server:
         except httpx.TransportError:
             return False
 
-    def stop(self, signum: signal.Signals = signal.SIGTERM) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=STOP_TIMEOUT)
-
 
 @dataclass
 class Keepsake:
@@ -86,22 +99,40 @@ class Keepsake:
 
     data_dir: Path
     env: dict[str, str]
-    servers: list[Server] = field(default_factory=list)
+    processes: list[Process] = field(default_factory=list)
 
-    def serve(self) -> Server:
-        log = self.data_dir.parent / f"serve-{len(self.servers)}.log"
-        command: list[str | Path] = [KEEPSAKE, "serve", "--port", "0", "--data-dir", self.data_dir]
+    def _start(
+        self, command: str, *args: str, env: dict[str, str] | None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.data_dir.parent / f"{command}-{len(self.processes)}.log"
+        argv: list[str | Path] = [KEEPSAKE, command, "--data-dir", self.data_dir, *args]
         with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=out, env=self.env)
-        server = Server(process, log)
-        self.servers.append(server)
+            process = subprocess.Popen(argv, stdout=out, stderr=out, env=env or self.env)
+        return process, log
+
+    def serve(self, *args: str, env: dict[str, str] | None = None) -> Server:
+        server = Server(*self._start("serve", "--port", "0", *args, env=env))
+        self.processes.append(server)
         server.base_url = wait_for(server.docs_url, timeout=READY_TIMEOUT, what="the docs URL")
         wait_for(server.ready, timeout=READY_TIMEOUT, what="/readyz")
         return server
 
-    def migrate(self, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def worker(self, *args: str, env: dict[str, str] | None = None) -> Process:
+        worker = Process(*self._start("worker", *args, env=env))
+        self.processes.append(worker)
+        wait_for(
+            lambda: worker.alive() and "worker started" in worker.output(),
+            timeout=READY_TIMEOUT,
+            what="the worker to start",
+        )
+        return worker
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """A command that ends by itself, such as `migrate`."""
         return subprocess.run(
-            [KEEPSAKE, "migrate", "--data-dir", self.data_dir],
+            [KEEPSAKE, *args, "--data-dir", self.data_dir],
             env=env or self.env,
             cwd=self.data_dir.parent,
             capture_output=True,
@@ -110,25 +141,36 @@ class Keepsake:
             check=False,
         )
 
+    def migrate(self, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return self.run("migrate", env=env)
+
     def close(self) -> None:
-        for server in self.servers:
-            if server.process.poll() is None:
-                server.process.kill()
-                server.process.wait(timeout=STOP_TIMEOUT)
+        for running in self.processes:
+            if running.process.poll() is None:
+                running.process.kill()
+                running.process.wait(timeout=STOP_TIMEOUT)
         # A test that failed half-way may have left the embedded server running.
         EmbeddedPostgres(self.data_dir).stop()
 
 
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
+@contextlib.contextmanager
+def keepsake_runner() -> Iterator[Keepsake]:
     # The tests choose the database themselves, whatever this shell has configured.
     env = {name: value for name, value in os.environ.items() if not name.startswith("KEEPSAKE_")}
     # Not under tmp_path: under root, PostgreSQL runs as another user who must be able to
     # reach its folder, and every pytest start resets /tmp/pytest-of-<user> to mode 0700.
     with tempfile.TemporaryDirectory(prefix="keepsake-cli-") as folder:
         runner = Keepsake(Path(folder) / "var", env)
+        try:
+            yield runner
+        finally:
+            runner.close()
+
+
+@pytest.fixture
+def keepsake() -> Iterator[Keepsake]:
+    with keepsake_runner() as runner:
         yield runner
-        runner.close()
 
 
 def no_postgres_left(data_dir: Path) -> bool:
@@ -212,3 +254,63 @@ def test_migrate_uses_keepsake_database_url(keepsake: Keepsake, database_url: st
     assert result.returncode == 0, result.stderr
     assert "database schema is up to date" in result.stderr
     assert not keepsake.data_dir.exists(), "no embedded PostgreSQL with a database URL set"
+
+
+def test_worker_needs_a_database_url(keepsake: Keepsake) -> None:
+    result = keepsake.run("worker")
+
+    assert result.returncode == 1
+    assert "keepsake worker needs KEEPSAKE_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not keepsake.data_dir.exists(), "the worker never starts an embedded PostgreSQL"
+
+
+def test_worker_refuses_an_unreachable_database(keepsake: Keepsake) -> None:
+    # Port 1 on this machine: nothing listens there, so the connection is refused at once.
+    unreachable = {**keepsake.env, "KEEPSAKE_DATABASE_URL": "postgresql://keepsake@127.0.0.1:1/x"}
+
+    result = keepsake.run("worker", env=unreachable)
+
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_worker_names_the_url_a_worker_can_use(keepsake: Keepsake) -> None:
+    server = keepsake.serve("--no-worker")
+    match = WORKER_URL.search(server.output())
+    assert match, server.output()
+
+    worker = keepsake.worker(env={**keepsake.env, "KEEPSAKE_DATABASE_URL": match.group(1)})
+
+    assert worker.stop(signal.SIGINT) == 0
+    assert "worker stopped" in worker.output()
+    assert server.stop() == 0
+
+
+async def test_admin_set_role_gives_an_account_its_role(
+    keepsake: Keepsake,
+    database_url: str,
+    client: httpx.AsyncClient,
+    sign_up: Callable[..., Any],
+) -> None:
+    mina: Member = await sign_up("Mina")
+    env = {**keepsake.env, "KEEPSAKE_DATABASE_URL": database_url}
+
+    result = await asyncio.to_thread(keepsake.run, "admin", "set-role", "@mina", "admin", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "@Mina is now admin" in result.stderr
+    me = await client.get("/v1/me", headers=mina.headers)
+    assert me.json()["role"] == "admin"
+
+
+def test_admin_set_role_of_an_unknown_handle_fails_clearly(
+    keepsake: Keepsake, database_url: str
+) -> None:
+    env = {**keepsake.env, "KEEPSAKE_DATABASE_URL": database_url}
+
+    result = keepsake.run("admin", "set-role", "nobody", "moderator", env=env)
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == "keepsake: no account has the handle @nobody"

@@ -73,7 +73,6 @@ class Settings(BaseSettings):
     processing_max_attempts: int = 4
     processing_retry_wait_s: int = 5
     processing_deadline: timedelta = timedelta(minutes=20)
-    processing_max_requeues: int = 3
 
     storage_backend: Literal["local", "s3"] = "local"
     storage_signing_key: SecretStr = Field(

@@ -9,6 +9,7 @@ exists exactly when the write that needs it was committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,22 @@ class Resources:
     storage: Storage
     mailer: Mailer
     reconcilers: tuple[Reconciler, ...] = field(default=())
+
+
+class RequeueOnShutdown(procrastinate.BaseRetryStrategy):
+    """A job cut short because its worker is stopping (a deploy, Ctrl-C) goes straight back
+    to the queue; every other failure stays the task's own business."""
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> procrastinate.RetryDecision | None:
+        # Keepsake never aborts a job on purpose: a cancelled job is a stopping worker's.
+        if isinstance(exception, asyncio.CancelledError):
+            return procrastinate.RetryDecision()
+        return None
+
+
+REQUEUE_ON_SHUTDOWN = RequeueOnShutdown()
 
 
 def resources(context: JobContext) -> Resources:
@@ -144,3 +161,5 @@ async def run_worker(app: procrastinate.App, res: Resources, *, concurrency: int
             )
         finally:
             sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper

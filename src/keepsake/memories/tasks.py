@@ -134,7 +134,7 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
     log.info("memory.processed", memory_id=str(memory_id))
 
 
-@blueprint.task(name="process_memory", pass_context=True)
+@blueprint.task(name="process_memory", pass_context=True, retry=jobs.REQUEUE_ON_SHUTDOWN)
 async def process_memory(context: JobContext, memory_id: str) -> None:
     res = jobs.resources(context)
     memory_uuid = uuid.UUID(memory_id)
@@ -174,7 +174,7 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         await _finish(res, memory_uuid)
 
 
-@blueprint.task(name="delete_media", pass_context=True)
+@blueprint.task(name="delete_media", pass_context=True, retry=jobs.REQUEUE_ON_SHUTDOWN)
 async def delete_media(context: JobContext, keys: list[str], prefix: str | None) -> None:
     storage = jobs.resources(context).storage
     await storage.delete(keys)
