@@ -1,0 +1,1 @@
+"""Keepsake's AWS infrastructure as a CDK app: one stack per environment."""
