@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,15 +17,20 @@ from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.providers import JwksCache
 from keepsake.accounts.router import router as accounts_router
+from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
 from keepsake.db import create_engine, sessionmaker
 from keepsake.errors import install_error_handlers, use_problem_media_type
+from keepsake.exports.router import router as exports_router
+from keepsake.feeds.router import router as feeds_router
 from keepsake.graph.router import router as graph_router
 from keepsake.media.router import router as uploads_router
 from keepsake.memories.router import router as memories_router
 from keepsake.music.router import router as music_router
-from keepsake.observability import Metrics, RequestContextMiddleware, configure_logging
+from keepsake.notifications.router import router as notifications_router
+from keepsake.observability import RequestContextMiddleware, Telemetry, configure_logging
 from keepsake.profiles.router import router as profiles_router
+from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
@@ -38,6 +43,10 @@ TAGS = [
     {"name": "media", "description": "Uploads straight to storage, and signed media URLs."},
     {"name": "memories", "description": "Memories: clips, caption, visibility, processing."},
     {"name": "music", "description": "The music library memories may play under their clips."},
+    {"name": "claps", "description": "Clap for memories; only authors see totals and who clapped."},
+    {"name": "feeds", "description": "Home, explore and hashtags: newest first, and they end."},
+    {"name": "notifications", "description": "Your notifications and their read state."},
+    {"name": "devices", "description": "Push tokens of your app installs (APNs, FCM)."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -47,14 +56,17 @@ def create_app(settings: Settings) -> FastAPI:
         raise ValueError("create_app needs settings.database_url")
     database_url = settings.database_url.get_secret_value()
     configure_logging(settings.log_level, json=settings.log_json)
-    metrics = Metrics()
+    telemetry = Telemetry.from_settings(settings)
 
     storage = build_storage(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(database_url, pool_size=settings.database_pool_size)
+        telemetry.instrument_engine(engine)
         async with httpx.AsyncClient(timeout=10.0) as http, AsyncExitStack() as stack:
+            telemetry.instrument_client(http)
+            app.state.telemetry = telemetry
             app.state.settings = settings
             app.state.engine = engine
             app.state.sessionmaker = sessionmaker(engine)
@@ -64,14 +76,15 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.http = http
             app.state.jwks = JwksCache(http, ttl=settings.jwks_cache_ttl)
             if settings.worker_in_process:
-                await stack.enter_async_context(
-                    in_process_worker(job_resources(settings, app.state.sessionmaker, storage))
-                )
+                resources = job_resources(settings, app.state.sessionmaker, storage)
+                resources = dataclasses.replace(resources, telemetry=telemetry)
+                await stack.enter_async_context(in_process_worker(resources))
             try:
                 yield
             finally:
                 await stack.aclose()
                 await engine.dispose()
+                await telemetry.shutdown()
 
     app = FastAPI(
         title="Keepsake API",
@@ -79,18 +92,25 @@ def create_app(settings: Settings) -> FastAPI:
         description=description,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        telemetry=telemetry.tracing.fastapi_config(),
     )
     install_error_handlers(app)
     use_problem_media_type(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
     for router in (
+        # First: routes are matched in order, and the home feed is the hottest path.
+        feeds_router,
         accounts_router,
         provider_router,
         profiles_router,
+        exports_router,
         graph_router,
         uploads_router,
         memories_router,
+        claps_router,
         music_router,
+        notifications_router,
+        devices_router,
     ):
         app.include_router(router)
     if settings.storage_backend == "local":
@@ -116,6 +136,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
     async def prometheus_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        await telemetry.metrics.queue_depth.refresh(app.state.engine)
+        body, content_type = telemetry.metrics.render()
+        return Response(body, media_type=content_type)
 
     return app

@@ -1,20 +1,27 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, User
+from keepsake.claps.models import Clap
 from keepsake.db import Base
+from keepsake.exports.models import Export
 from keepsake.graph.models import Block, Follow, Mute
 from keepsake.idempotency import IdempotencyRecord
 from keepsake.media.models import Upload
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
+from keepsake.notifications.models import Notification, NotificationActor
 from keepsake.profiles.models import NoteHistory
+from keepsake.push.models import Device
 from keepsake.ratelimit import RateLimitCounter
 
 metadata = Base.metadata
 
 __all__ = [
     "Block",
+    "Clap",
     "Clip",
+    "Device",
+    "Export",
     "Follow",
     "IdempotencyRecord",
     "Identity",
@@ -23,6 +30,8 @@ __all__ = [
     "MusicTrack",
     "Mute",
     "NoteHistory",
+    "Notification",
+    "NotificationActor",
     "OneTimeToken",
     "RateLimitCounter",
     "RefreshToken",

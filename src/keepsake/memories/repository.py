@@ -9,8 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.memories.models import Clip, Memory, MemoryHashtag, MemoryStatus, Visibility
-from keepsake.pagination import Cursor, keyset_before
+from keepsake.memories.models import Clip, Memory, MemoryHashtag, MemoryStatus
 
 
 async def insert(
@@ -66,25 +65,10 @@ async def replace_tags(db: AsyncSession, memory: Memory, tags: Sequence[str]) ->
     await db.flush()
 
 
-async def by_author(
-    db: AsyncSession,
-    author_id: uuid.UUID,
-    *,
-    visibilities: Collection[Visibility],
-    ready_only: bool,
-    limit: int,
-    after: Cursor | None,
-) -> list[Memory]:
-    """A person's memories newest first, on the (author_id, created_at, id) index."""
-    query = select(Memory).where(
-        Memory.author_id == author_id,
-        Memory.visibility.in_(visibilities),
-        keyset_before(Memory.created_at, Memory.id, after),
-    )
-    if ready_only:
-        query = query.where(Memory.status == MemoryStatus.ready)
-    query = query.order_by(Memory.created_at.desc(), Memory.id.desc()).limit(limit + 1)
-    return list((await db.scalars(query)).all())
+async def all_by_author(db: AsyncSession, author_id: uuid.UUID) -> list[Memory]:
+    """Every memory of the author, whatever its status or visibility, oldest first."""
+    query = select(Memory).where(Memory.author_id == author_id)
+    return list((await db.scalars(query.order_by(Memory.created_at, Memory.id))).all())
 
 
 async def delete_memory(db: AsyncSession, memory: Memory) -> None:

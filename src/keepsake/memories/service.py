@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,16 +12,17 @@ from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid, NotFound
+from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
-from keepsake.memories.models import Clip, Memory, MemoryStatus, Visibility
+from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.memories.views import render
 from keepsake.music import service as music
-from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.security import utcnow
 from keepsake.storage.base import Storage
@@ -123,6 +125,9 @@ async def create_memory(
         tags=tags,
         track=track,
         viewer_id=author.id,
+        # A memory just created has no claps yet: no query needed to say so.
+        my_claps=0,
+        clap_total=0,
     )
 
 
@@ -140,34 +145,16 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
     return memory, author
 
 
-async def _render_one(
-    db: AsyncSession,
-    settings: Settings,
-    storage: Storage,
-    memory: Memory,
-    author: Person | User,
-    viewer_id: uuid.UUID,
-) -> MemoryPublic:
-    clips = (await repository.clips_of(db, [memory.id]))[memory.id]
-    tags = (await repository.tags_of(db, [memory.id]))[memory.id]
-    track = await music.track(db, memory.music_track_id) if memory.music_track_id else None
-    return await render(
-        settings,
-        storage,
-        memory,
-        author=author,
-        clips=clips,
-        tags=tags,
-        track=track,
-        viewer_id=viewer_id,
-    )
-
-
 async def get_memory(
     db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, memory_id: uuid.UUID
 ) -> MemoryPublic:
-    memory, author = await _visible(db, viewer, memory_id)
-    return await _render_one(db, settings, storage, memory, author, viewer.id)
+    """One statement: the feeds' card query decides visibility in SQL and loads the rest."""
+    card = await feeds.memory(
+        db, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
+    )
+    if card is None:
+        raise MemoryNotFound("No such memory.")
+    return card
 
 
 async def _own(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> Memory:
@@ -195,7 +182,11 @@ async def update_memory(
         await repository.replace_tags(db, memory, parse_hashtags(body.caption))
     if body.visibility is not None:
         memory.visibility = body.visibility
-    return await _render_one(db, settings, storage, memory, viewer, viewer.id)
+    # The card is read back through SQL, so the changes must be in the transaction first.
+    await db.flush()
+    return await get_memory(
+        db, settings=settings, storage=storage, viewer=viewer, memory_id=memory.id
+    )
 
 
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
@@ -208,14 +199,6 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
     await jobs.defer(db, DELETE_MEDIA_TASK, keys=keys, prefix=f"memories/{memory.id}/")
 
 
-def _allowed(viewer_id: uuid.UUID, author: Person) -> tuple[list[Visibility], bool]:
-    """Which of the author's memories the viewer may list: (visibilities, ready only)."""
-    if viewer_id == author.id:
-        return list(Visibility), False
-    visible = [v for v in Visibility if can_see_memory(viewer_id, author, visibility=v, ready=True)]
-    return visible, True
-
-
 async def list_for_person(
     db: AsyncSession,
     *,
@@ -225,33 +208,30 @@ async def list_for_person(
     handle: str,
     page: PageRequest,
 ) -> Page[MemoryPublic]:
+    """Two statements: the person (404 when invisible), then the page as the feeds load it."""
     author = await graph.person(db, viewer_id=viewer.id, handle=handle)
-    visibilities, ready_only = _allowed(viewer.id, author)
-    if not visibilities:
-        return Page(items=[], next_cursor=None)
-    rows = await repository.by_author(
-        db,
-        author.id,
-        visibilities=visibilities,
-        ready_only=ready_only,
-        limit=page.limit,
-        after=page.after,
+    return await feeds.person(
+        db, settings=settings, storage=storage, viewer_id=viewer.id, author_id=author.id, page=page
     )
-    memories, cursor = split_page(rows, page.limit)
+
+
+@dataclass(frozen=True)
+class Authored:
+    """One of an author's own memories, with its clips in order and its hashtags."""
+
+    memory: Memory
+    clips: list[Clip]
+    tags: list[str]
+
+
+async def authored(db: AsyncSession, author_id: uuid.UUID) -> list[Authored]:
+    """Everything the author made, any status or visibility: their data export."""
+    memories = await repository.all_by_author(db, author_id)
     ids = [m.id for m in memories]
     clips, tags = await repository.clips_of(db, ids), await repository.tags_of(db, ids)
-    tracks = await music.tracks(db, {m.music_track_id for m in memories if m.music_track_id})
-    items = [
-        await render(
-            settings,
-            storage,
-            m,
-            author=author,
-            clips=clips[m.id],
-            tags=tags[m.id],
-            track=tracks.get(m.music_track_id) if m.music_track_id else None,
-            viewer_id=viewer.id,
-        )
-        for m in memories
-    ]
-    return Page(items=items, next_cursor=cursor)
+    return [Authored(m, clips[m.id], tags[m.id]) for m in memories]
+
+
+async def authored_ids(db: AsyncSession, author_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of every memory of the author: whose media goes when the account does."""
+    return [m.id for m in await repository.all_by_author(db, author_id)]

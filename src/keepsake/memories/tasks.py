@@ -24,6 +24,7 @@ from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.service import DEFAULT_STILL_SECONDS, defer_processing, processing_lock
+from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow
 
 log = structlog.get_logger("keepsake.memories")
@@ -36,6 +37,7 @@ async def _fail(res: jobs.Resources, memory_id: uuid.UUID, code: str, detail: st
         if memory is not None and memory.status == MemoryStatus.processing:
             memory.status = MemoryStatus.failed
             memory.failure_code, memory.failure_detail = code, detail[:300]
+            await memory_finished(db, memory)
             log.info("memory.failed", memory_id=str(memory_id), code=code)
 
 
@@ -127,6 +129,7 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.status = MemoryStatus.ready
         memory.duration_s = round(sum(c.duration_s or 0.0 for c in clips), 3)
         memory.processing_deadline = None
+        await memory_finished(db, memory)
         # The originals may carry location metadata; only the clean renditions stay.
         await jobs.defer(
             db, "memories:delete_media", keys=[c.source_key for c in clips], prefix=None
@@ -143,7 +146,8 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         return
     memory, clips = started
     try:
-        refused = await _process(res, memory, clips)
+        with res.telemetry.metrics.media_processing_seconds.time():
+            refused = await _process(res, memory, clips)
     except MediaRejected as rejected:
         refused = rejected.code, rejected.detail
     except Exception as exc:
@@ -192,6 +196,7 @@ async def reconcile(res: jobs.Resources) -> None:
                 memory.status = MemoryStatus.failed
                 memory.failure_code = "processing_timeout"
                 memory.failure_detail = "Processing took too long; please try again."
+                await memory_finished(db, memory)
                 log.warning("memory.failed", memory_id=str(memory.id), code="processing_timeout")
                 continue
             memory.processing_deadline = utcnow() + res.settings.processing_deadline

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +18,6 @@ async def get(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
 async def get_for_update(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
     """The track, locked until the transaction ends, so a concurrent delete waits for it."""
     return await db.get(MusicTrack, track_id, with_for_update=True)
-
-
-async def by_ids(db: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MusicTrack]:
-    rows = await db.scalars(select(MusicTrack).where(MusicTrack.id.in_(ids)))
-    return {track.id: track for track in rows}
 
 
 async def page(db: AsyncSession, *, limit: int, after: Cursor | None) -> list[MusicTrack]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +16,6 @@ from keepsake.storage.base import Storage
 
 async def track(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
     return await repository.get(db, track_id)
-
-
-async def tracks(db: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MusicTrack]:
-    """Tracks by id, in one query (an empty set costs none)."""
-    return await repository.by_ids(db, ids) if ids else {}
 
 
 async def track_view(settings: Settings, storage: Storage, track: MusicTrack) -> MusicTrackPublic:

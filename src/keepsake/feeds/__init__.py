@@ -1,0 +1,1 @@
+"""Feeds: home, explore and hashtag pages of memories, each one database statement."""

@@ -1,0 +1,140 @@
+"""Feed rules: which memories a page holds is decided in SQL (see the repository); here the
+rows become memory cards, and the page its opaque cursor.
+
+Every list and read of stored memories goes through here — home, explore, hashtags, a
+person's memories, one memory — so each costs one statement for its whole page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake.accounts.models import User
+from keepsake.config import Settings
+from keepsake.feeds import repository
+from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
+from keepsake.memories.schemas import MemoryPublic
+from keepsake.memories.views import render
+from keepsake.music.models import MusicTrack
+from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.storage.base import Storage
+
+
+@dataclass(frozen=True, slots=True)
+class _Author:
+    id: uuid.UUID
+    handle: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Clip:
+    id: uuid.UUID
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    video_key: str | None
+    poster_key: str | None
+
+
+async def _card(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card
+) -> MemoryPublic:
+    # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
+    clips = [_Clip(uuid.UUID(c[0]), c[1], c[2], c[3], c[4], c[5]) for c in row.clips or ()]
+    track = None
+    if row.track_id is not None:
+        track = MusicTrack(
+            id=row.track_id,
+            title=row.track_title,
+            artist=row.track_artist,
+            duration_s=row.track_duration_s,
+            storage_key=row.track_key,
+        )
+    return await render(
+        settings,
+        storage,
+        row,
+        author=_Author(row.author_id, row.author_handle, row.author_display_name),
+        clips=clips,
+        tags=row.tags,
+        track=track,
+        viewer_id=viewer_id,
+        my_claps=row.my_claps or 0,
+        clap_total=row.clap_total or 0,
+    )
+
+
+async def _page(
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    rows: repository.Cards,
+    limit: int,
+) -> Page[MemoryPublic]:
+    cards, cursor = split_page(rows, limit)
+    items = [await _card(settings, storage, viewer_id, row) for row in cards]
+    return Page(items=items, next_cursor=cursor)
+
+
+async def home(
+    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, page: PageRequest
+) -> Page[MemoryPublic]:
+    rows = await repository.home(db, viewer_id=viewer.id, limit=page.limit, after=page.after)
+    return await _page(settings, storage, viewer.id, rows, page.limit)
+
+
+async def explore(
+    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, page: PageRequest
+) -> Page[MemoryPublic]:
+    rows = await repository.explore(db, viewer_id=viewer.id, limit=page.limit, after=page.after)
+    return await _page(settings, storage, viewer.id, rows, page.limit)
+
+
+async def hashtag(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer: User,
+    tag: str,
+    page: PageRequest,
+) -> Page[MemoryPublic]:
+    """Tags are matched in the form captions store them: `#Café`, `café` and `CAFÉ` agree."""
+    stored = normalize_tag(tag.removeprefix("#"))[:MAX_TAG_CHARS]
+    rows = await repository.hashtag(
+        db, viewer_id=viewer.id, tag=stored, limit=page.limit, after=page.after
+    )
+    return await _page(settings, storage, viewer.id, rows, page.limit)
+
+
+async def person(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    author_id: uuid.UUID,
+    page: PageRequest,
+) -> Page[MemoryPublic]:
+    """A person's memories as the viewer may see them; the caller has checked the person."""
+    rows = await repository.person(
+        db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
+    )
+    return await _page(settings, storage, viewer_id, rows, page.limit)
+
+
+async def memory(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    memory_id: uuid.UUID,
+) -> MemoryPublic | None:
+    """One memory as the viewer may see it, or None when they may not (or it is gone)."""
+    row = await repository.one(db, viewer_id=viewer_id, memory_id=memory_id)
+    return None if row is None else await _card(settings, storage, viewer_id, row)
