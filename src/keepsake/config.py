@@ -100,8 +100,56 @@ class Settings(BaseSettings):
     media_url_ttl: timedelta = timedelta(hours=1)
     account_deletion_grace: timedelta = timedelta(days=30)
 
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_private_key: SecretStr | None = Field(default=None, description="The `.p8` key (PEM).")
+    apns_topic: str | None = Field(default=None, description="The iOS app's bundle id.")
+    apns_url: str = "https://api.push.apple.com"
+    fcm_project_id: str | None = Field(
+        default=None, description="Defaults to the service account's `project_id`."
+    )
+    fcm_service_account: SecretStr | None = Field(
+        default=None, description="The Firebase service account's JSON key."
+    )
+    fcm_url: str = "https://fcm.googleapis.com"
+    fcm_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    push_claps_gather: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="Claps wait this long so a memory's first claps go out as one push.",
+    )
+    push_timeout_s: float = 10.0
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    # --- Observability and shutdown (traces, worker metrics, draining) ---
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of an OTLP/HTTP receiver, such as the Datadog agent's "
+            "`http://$(HOST_IP):4318`; spans go to `<url>/v1/traces`. Unset: no tracing."
+        ),
+    )
+    otel_service_name: str = "keepsake"
+    otel_service_version: str | None = Field(
+        default=None, description="Defaults to the installed package's version; set the image tag."
+    )
+    otel_environment: str | None = Field(
+        default=None,
+        description="Traces' `deployment.environment` (Datadog's `env`, e.g. staging); "
+        "defaults to `environment`.",
+    )
+    otel_sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="Share of new traces kept (ParentBased)."
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="Port of `keepsake worker`'s Prometheus `/metrics`; unset: not served.",
+    )
+    http_shutdown_timeout: timedelta = Field(
+        default=timedelta(seconds=20),
+        description="After SIGTERM, how long `keepsake serve` lets in-flight requests finish.",
+    )
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

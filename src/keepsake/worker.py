@@ -14,14 +14,24 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keepsake import jobs
+from keepsake.accounts import deletion
 from keepsake.accounts.mailer import build_mailer
 from keepsake.config import Settings
+from keepsake.exports import tasks as export_tasks
 from keepsake.media import tasks as media_tasks
 from keepsake.memories import tasks as memory_tasks
+from keepsake.push import tasks as push_tasks
 from keepsake.ratelimit import prune_counters
 from keepsake.storage.base import Storage
 
-JOB_APP = jobs.build_job_app([("memories", memory_tasks.blueprint)])
+JOB_APP = jobs.build_job_app(
+    [
+        ("memories", memory_tasks.blueprint),
+        ("push", push_tasks.blueprint),
+        ("accounts", deletion.blueprint),
+        ("exports", export_tasks.blueprint),
+    ]
+)
 
 
 async def _prune_rate_limits(res: jobs.Resources) -> None:
@@ -29,7 +39,14 @@ async def _prune_rate_limits(res: jobs.Resources) -> None:
         await prune_counters(db)
 
 
-RECONCILERS = (memory_tasks.reconcile, media_tasks.sweep_expired_uploads, _prune_rate_limits)
+RECONCILERS = (
+    memory_tasks.reconcile,
+    media_tasks.sweep_expired_uploads,
+    _prune_rate_limits,
+    push_tasks.reconcile,
+    deletion.purge_due_accounts,
+    export_tasks.reconcile,
+)
 
 
 def job_resources(

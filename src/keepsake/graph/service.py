@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from keepsake.graph import people_repository, repository
 from keepsake.graph.models import Block, FollowState, Mute
 from keepsake.graph.people_repository import Edge
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
+from keepsake.notifications.service import follow_kind, notify, notify_approved
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
 from keepsake.profiles import avatars
@@ -105,6 +107,7 @@ async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic
         state = await repository.follow(
             db, follower_id=viewer.id, followee_id=target.id, state=wanted
         )
+        await notify(db, follow_kind(state), recipient_id=target.id, actor_id=viewer.id)
     return FollowPublic(relationship="following" if state == FollowState.active else "requested")
 
 
@@ -187,6 +190,7 @@ async def follow_requests(
 async def approve_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
     if not await repository.approve(db, followee_id=owner.id, request_id=request_id):
         raise FollowRequestNotFound("No such pending follow request.")
+    await notify_approved(db, approver_id=owner.id, request_id=request_id)
 
 
 async def deny_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
@@ -265,3 +269,15 @@ async def close_friends(
         db, owner_id=owner.id, limit=page.limit, after=page.after
     )
     return await _people(settings, storage, owner.id, rows, page.limit)
+
+
+async def relations(db: AsyncSession, user_id: uuid.UUID) -> dict[str, list[tuple[str, datetime]]]:
+    """The handles of everyone the user is linked to, by kind, with since when: their export.
+
+    `requested`: the user asked to follow and awaits approval; `follow_requests`: others
+    await the user's answer.
+    """
+    found: dict[str, list[tuple[str, datetime]]] = {k: [] for k in people_repository.RELATION_KINDS}
+    for kind, handle, since in await people_repository.relations(db, user_id):
+        found[kind].append((handle, since))
+    return found

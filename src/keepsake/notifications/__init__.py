@@ -1,0 +1,1 @@
+"""In-app notifications: who followed, asked, approved or clapped, and memories finished."""

@@ -1,0 +1,269 @@
+"""Rules of notifications: who is told what, batching, the list and its read state.
+
+`notify` runs inside the transaction of the action it reports (a follow, a clap, a
+finished memory), so the notification and its push job exist exactly when the action
+was committed. A kind the recipient switched off creates nothing at all, neither a
+notification nor a push: the preference reads "tell me about claps", and a calm app
+honours "no" everywhere, not only on the lock screen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake import jobs
+from keepsake.config import Settings
+from keepsake.graph.models import FollowState
+from keepsake.memories.models import Memory, MemoryStatus
+from keepsake.notifications import repository
+from keepsake.notifications.models import MEMORY_KINDS, Notification, NotificationKind
+from keepsake.notifications.repository import Actors, Recipient
+from keepsake.notifications.schemas import ActorPublic, MemoryRef, NotificationPublic
+from keepsake.pagination import Cursor, Page, PageRequest
+from keepsake.profiles import avatars
+from keepsake.security import utcnow
+from keepsake.storage.base import Storage
+
+Kind = NotificationKind
+DELIVER_TASK = "push:deliver"
+# The list shows a few faces; `actor_count` tells how many there are in all.
+SHOWN_ACTORS = 3
+# A push that could not go out for this long is news no longer (quiet windows are under a
+# day, so a digest is never stale); the list still has it.
+PUSH_STALE_AFTER = timedelta(days=2)
+
+
+def delivery_lock(notification_id: uuid.UUID) -> str:
+    """At most one waiting push job per notification."""
+    return f"push:{notification_id}"
+
+
+async def defer_delivery(
+    db: AsyncSession, notification_id: uuid.UUID, *, at: datetime | None = None
+) -> None:
+    await jobs.defer(
+        db,
+        DELIVER_TASK,
+        queueing_lock=delivery_lock(notification_id),
+        scheduled_at=at,
+        notification_id=str(notification_id),
+    )
+
+
+def _batch_key(kind: Kind, actor_id: uuid.UUID | None, memory_id: uuid.UUID | None) -> str:
+    # Claps gather per memory; a follow (or request, or approval) per person, so following,
+    # unfollowing and following again while it is unread does not repeat it.
+    subject = memory_id if kind == Kind.claps or kind in MEMORY_KINDS else actor_id
+    return f"{kind.value}:{subject}"
+
+
+async def _record(
+    db: AsyncSession,
+    kind: Kind,
+    *,
+    recipient_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    memory_id: uuid.UUID | None,
+    count: int | None = None,
+) -> None:
+    notification_id, created = await repository.record(
+        db,
+        recipient_id=recipient_id,
+        kind=kind,
+        batch_key=_batch_key(kind, actor_id, memory_id),
+        memory_id=memory_id,
+        count=count,
+        actor_id=actor_id,
+    )
+    # A batch pushes once: whatever joins it later rides on the push already on its way.
+    if created:
+        await defer_delivery(db, notification_id)
+
+
+async def notify(
+    db: AsyncSession,
+    kind: Kind,
+    *,
+    recipient_id: uuid.UUID,
+    actor_id: uuid.UUID | None = None,
+    memory_id: uuid.UUID | None = None,
+) -> None:
+    """Tell the recipient, unless it is themselves, they opted out, or a block stands between."""
+    found = await repository.accepting(db, recipient=recipient_id, actor_id=actor_id, kind=kind)
+    if found is not None:
+        await _record(db, kind, recipient_id=found, actor_id=actor_id, memory_id=memory_id)
+
+
+async def notify_claps(
+    db: AsyncSession, *, clapper_id: uuid.UUID, memory_id: uuid.UUID, count: int
+) -> None:
+    """Add claps to the author's unread batch for this memory (or start one).
+
+    The author is read in the same query that checks their preferences and blocks, so a
+    clap pays two round trips here, three when it starts a batch.
+    """
+    author_id = await repository.accepting(
+        db, recipient=repository.author_of(memory_id), actor_id=clapper_id, kind=Kind.claps
+    )
+    if author_id is not None:
+        await _record(
+            db,
+            Kind.claps,
+            recipient_id=author_id,
+            actor_id=clapper_id,
+            memory_id=memory_id,
+            count=count,
+        )
+
+
+def follow_kind(state: FollowState) -> Kind:
+    """What a new follow tells its followee: a follower, or a request to approve."""
+    return Kind.follow if state == FollowState.active else Kind.follow_request
+
+
+async def memory_finished(db: AsyncSession, memory: Memory) -> None:
+    """Tell the author their memory left `processing`, ready or failed."""
+    kind = Kind.memory_ready if memory.status == MemoryStatus.ready else Kind.memory_failed
+    await notify(db, kind, recipient_id=memory.author_id, memory_id=memory.id)
+
+
+async def notify_approved(
+    db: AsyncSession, *, approver_id: uuid.UUID, request_id: uuid.UUID
+) -> None:
+    """Tell whoever sent the follow request `request_id` that it was approved."""
+    follower_id = await repository.requester(db, followee_id=approver_id, request_id=request_id)
+    if follower_id is not None:
+        await notify(db, Kind.follow_approved, recipient_id=follower_id, actor_id=approver_id)
+
+
+async def _view(
+    settings: Settings, storage: Storage, item: Notification, people: Actors | None
+) -> NotificationPublic:
+    shown = people.shown if people else []
+    return NotificationPublic(
+        id=item.id,
+        kind=item.kind,
+        actors=[
+            ActorPublic(
+                id=actor.id,
+                handle=actor.handle,
+                display_name=actor.display_name,
+                avatar=await avatars.view(settings, storage, actor.avatar_key),
+            )
+            for actor in shown
+        ],
+        actor_count=people.total if people else 0,
+        memory=MemoryRef(id=item.memory_id) if item.memory_id else None,
+        count=item.count,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        read=item.read_at is not None,
+    )
+
+
+async def list_for(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    recipient_id: uuid.UUID,
+    page: PageRequest,
+) -> Page[NotificationPublic]:
+    """The recipient's notifications, latest activity first, in two queries.
+
+    The keyset is (updated_at, id): a batch that gathers a clap moves to the top, so a
+    reader paging down meets it again only on a fresh first page, never twice in a walk.
+    """
+    rows = await repository.page(db, recipient_id=recipient_id, limit=page.limit, after=page.after)
+    items = list(rows[: page.limit])
+    people = await repository.actors(
+        db, viewer_id=recipient_id, notification_ids=[n.id for n in items], shown=SHOWN_ACTORS
+    )
+    cursor = None
+    if len(rows) > page.limit:
+        cursor = Cursor(items[-1].updated_at, items[-1].id).encode()
+    views = [await _view(settings, storage, item, people.get(item.id)) for item in items]
+    return Page(items=views, next_cursor=cursor)
+
+
+async def mark_read(
+    db: AsyncSession, *, recipient_id: uuid.UUID, ids: list[uuid.UUID] | None
+) -> None:
+    """Only the caller's own; unknown ids are ignored, so a repeat or a race is harmless."""
+    await repository.mark_read(db, recipient_id=recipient_id, ids=ids)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A notification whose push is due, with what the push may say about it."""
+
+    id: uuid.UUID
+    kind: Kind
+    memory_id: uuid.UUID | None
+    count: int | None
+    created_at: datetime
+    names: tuple[str, ...]
+    people: int
+
+
+async def _owed(db: AsyncSession, recipient: Recipient, rows: list[Notification]) -> list[Owed]:
+    """What may still be pushed; the rest (kinds since switched off, people since blocked
+    or gone, news gone stale) is marked handled so nothing asks again."""
+    people = await repository.actors(
+        db, viewer_id=recipient.id, notification_ids=[n.id for n in rows], shown=2
+    )
+    stale = utcnow() - PUSH_STALE_AFTER
+    due: list[Owed] = []
+    for row in rows:
+        found = people.get(row.id)
+        wanted = recipient.prefs.get(row.kind.value, True) is not False
+        if wanted and row.updated_at > stale and (found or row.kind in MEMORY_KINDS):
+            names = tuple(actor.display_name for actor in found.shown) if found else ()
+            total = found.total if found else 0
+            due.append(
+                Owed(row.id, row.kind, row.memory_id, row.count, row.created_at, names, total)
+            )
+    dropped = {row.id for row in rows} - {item.id for item in due}
+    if dropped:
+        await repository.mark_pushed(db, dropped)
+    return due
+
+
+async def owed_one(db: AsyncSession, notification_id: uuid.UUID) -> tuple[Recipient, Owed] | None:
+    """The notification and its recipient when its push is still due; locks it."""
+    rows = list(await repository.owed(db, notification_id=notification_id))
+    if not rows:
+        return None
+    recipient = await repository.recipient(db, rows[0].recipient_id)
+    if recipient is None:
+        await repository.mark_pushed(db, [rows[0].id])
+        return None
+    due = await _owed(db, recipient, rows)
+    return (recipient, due[0]) if due else None
+
+
+async def owed_all(db: AsyncSession, user_id: uuid.UUID) -> tuple[Recipient | None, list[Owed]]:
+    """Everything the user is still owed a push about (for a digest); locks it."""
+    recipient = await repository.recipient(db, user_id)
+    if recipient is None:
+        return None, []
+    rows = list(await repository.owed(db, recipient_id=user_id))
+    return recipient, await _owed(db, recipient, rows)
+
+
+async def mark_pushed(db: AsyncSession, ids: list[uuid.UUID]) -> None:
+    await repository.mark_pushed(db, ids)
+
+
+async def stranded(
+    db: AsyncSession, *, idle_for: timedelta, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(id, recipient) of pushes owed for longer than `idle_for` (yet not stale)."""
+    now = utcnow()
+    return await repository.stranded(
+        db, idle_since=now - idle_for, newer_than=now - PUSH_STALE_AFTER, limit=limit
+    )

@@ -1,0 +1,1 @@
+"""Push notifications: devices, the APNs and FCM clients, delivery and quiet hours."""
