@@ -24,7 +24,7 @@ class Auth:
     session_id: uuid.UUID
 
 
-def _client(request: Request, settings: AppSettings) -> service.Client:
+async def _client(request: Request, settings: AppSettings) -> service.Client:
     ip = request.client.host if request.client else ""
     forwarded = request.headers.get("x-forwarded-for")
     if settings.trust_forwarded_for and forwarded:

@@ -48,6 +48,12 @@ class User(Timestamped, Base):
     __table_args__ = (
         Index("uq_users_handle_lower", func.lower(text("handle")), unique=True),
         Index("uq_users_email", "email", unique=True),
+        # The purge sweep's search for accounts past their deletion grace.
+        Index(
+            "ix_users_deleting",
+            "deletion_requested_at",
+            postgresql_where=text("status = 'deleting'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

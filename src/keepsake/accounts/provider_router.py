@@ -26,7 +26,7 @@ from keepsake.profiles.service import me_view
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-def _jwks(request: Request) -> JwksCache:
+async def _jwks(request: Request) -> JwksCache:
     cache: JwksCache = request.app.state.jwks
     return cache
 

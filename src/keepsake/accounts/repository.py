@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,3 +185,31 @@ async def taken_handles(db: AsyncSession, candidates: Collection[str]) -> set[st
         select(func.lower(User.handle)).where(func.lower(User.handle).in_(lowered))
     )
     return set(rows)
+
+
+async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db.get(User, user_id)
+
+
+async def due_for_purge(db: AsyncSession, *, requested_before: datetime, limit: int) -> list[User]:
+    """Accounts whose deletion was asked for before the cutoff, locked for one sweeper.
+
+    SKIP LOCKED lets a second worker take the next accounts instead of waiting; the row
+    lock also holds off a sign-in that would cancel the deletion mid-purge.
+    """
+    query = (
+        select(User)
+        .where(
+            User.status == AccountStatus.deleting,
+            User.deletion_requested_at < requested_before,
+        )
+        .order_by(User.deletion_requested_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def delete_user(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """Every row the account owns goes with it: each reference to `users` cascades."""
+    await db.execute(delete(User).where(User.id == user_id))

@@ -425,3 +425,8 @@ async def reset_password(
     # Following the emailed link proves the mailbox; every old session ends.
     user.email_verified_at = user.email_verified_at or utcnow()
     await repository.revoke_sessions(db, user_id=user.id, reason="password_reset")
+
+
+async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """Any account, whatever its status: for jobs that carry only the id."""
+    return await repository.user_by_id(db, user_id)
