@@ -1,9 +1,11 @@
-"""The `keepsake` command: `serve`, `worker`, `migrate` and `admin set-role`."""
+"""The `keepsake` command: `serve`, `worker`, `migrate`, `admin set-role` and `admin seed`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import math
 import signal
 import socket
 import sys
@@ -123,6 +125,13 @@ def serve(args: argparse.Namespace) -> None:
             log_level=settings.log_level.lower(),
             # Which client address to trust is the app's decision (trust_forwarded_for).
             proxy_headers=False,
+            # The app has configured logging: uvicorn's own lines then come out as the
+            # same JSON. Its access log would repeat the app's `http.request` line without
+            # the request id, and would print the signatures of signed upload URLs.
+            log_config=None,
+            access_log=False,
+            # After SIGTERM, requests in flight get this long to finish; then they are cut.
+            timeout_graceful_shutdown=math.ceil(settings.http_shutdown_timeout.total_seconds()),
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, ignore_signal)
@@ -134,7 +143,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
     job gets `worker_shutdown_timeout` to finish before it is aborted."""
     from keepsake import jobs
     from keepsake.db import create_engine, sessionmaker
-    from keepsake.observability import configure_logging
+    from keepsake.observability import configure_logging, worker_telemetry
     from keepsake.storage import build_storage
     from keepsake.worker import job_app, job_resources
 
@@ -143,10 +152,12 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
     engine = create_engine(
         settings.database_url.get_secret_value(), pool_size=settings.database_pool_size
     )
+    telemetry = worker_telemetry(settings, engine)
     try:
         # procrastinate's pool would retry an unreachable database forever, silently.
         await check_database(engine)
         resources = job_resources(settings, sessionmaker(engine), build_storage(settings))
+        resources = dataclasses.replace(resources, telemetry=telemetry)
         worker = asyncio.create_task(
             jobs.run_worker(job_app(settings), resources, concurrency=concurrency)
         )
@@ -166,6 +177,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
         progress(f"worker started; processing jobs, {concurrency} at a time")
         await asyncio.wait([worker])
     finally:
+        await telemetry.shutdown()
         await engine.dispose()
     if not worker.cancelled():
         # The worker ends on its own only by failing; its exception says why.
@@ -289,6 +301,10 @@ def parser() -> argparse.ArgumentParser:
     role_parser.add_argument("role", choices=[role.value for role in Role])
     role_parser.add_argument("--data-dir", type=Path, help=data_dir_help)
     role_parser.set_defaults(handler=set_role_command)
+    # Imported here: admin_cli builds on this module's helpers.
+    from keepsake.admin_cli import add_seed_parser
+
+    add_seed_parser(admin_commands, data_dir_help)
     return root
 
 

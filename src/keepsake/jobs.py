@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,12 +19,17 @@ from typing import Any
 
 import procrastinate
 import structlog
+from opentelemetry.trace import SpanKind
 from procrastinate import JobContext
+from procrastinate.exceptions import JobAborted
+from procrastinate.middleware import AsyncCallNext, WorkerMiddleware
+from procrastinate.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keepsake.accounts.mailer import Mailer
 from keepsake.config import Settings
+from keepsake.observability import Telemetry
 from keepsake.storage.base import Storage
 
 log = structlog.get_logger("keepsake.jobs")
@@ -49,6 +55,7 @@ class Resources:
     storage: Storage
     mailer: Mailer
     reconcilers: tuple[Reconciler, ...] = field(default=())
+    telemetry: Telemetry = field(default_factory=Telemetry.disabled)
 
 
 class RequeueOnShutdown(procrastinate.BaseRetryStrategy):
@@ -124,22 +131,74 @@ def connected(app: procrastinate.App, database_url: str) -> procrastinate.App:
     )
 
 
+def _observed(telemetry: Telemetry) -> WorkerMiddleware:
+    """Around every job: a span, a duration by outcome, and one `job.finished` line,
+    all under the job's ids (each job runs in its own asyncio task, so the bound log
+    context ends with it)."""
+    tracer = telemetry.tracing.tracer("keepsake.jobs")
+    durations = telemetry.metrics.job_seconds
+
+    async def observe(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
+        job = context.job
+        attempt = job.attempts + 1
+        status = "failed"
+        started = time.perf_counter()
+        with (
+            structlog.contextvars.bound_contextvars(job_id=job.id, task=job.task_name),
+            tracer.start_as_current_span(
+                f"job {job.task_name}",
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "procrastinate",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": job.queue,
+                    "messaging.message.id": str(job.id),
+                    "job.task": job.task_name,
+                    "job.attempt": attempt,
+                },
+            ) as span,
+        ):
+            try:
+                result = await call_next()
+            except (JobAborted, asyncio.CancelledError):
+                status = "aborted"
+                raise
+            else:
+                status = "succeeded"
+                return result
+            finally:
+                elapsed = time.perf_counter() - started
+                span.set_attribute("job.status", status)
+                durations.labels(job.task_name, status).observe(elapsed)
+                log.info(
+                    "job.finished",
+                    status=status,
+                    attempt=attempt,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
+
+    return observe
+
+
 async def _reconcile_forever(app: procrastinate.App, res: Resources) -> None:
     interval = res.settings.reconcile_interval.total_seconds()
     stalled_after = res.settings.stalled_job_timeout.total_seconds()
+    # One span per sweep, so that its queries form one trace instead of one each.
+    tracer = res.telemetry.tracing.tracer("keepsake.jobs")
     while True:
-        try:
-            # Jobs whose worker died (kill -9, lost pod) go back to the queue.
-            for job in await app.job_manager.get_stalled_jobs(
-                seconds_since_heartbeat=stalled_after
-            ):
-                log.warning("job.stalled.retried", job_id=job.id, task=job.task_name)
-                await app.job_manager.retry_job(job)
-            for reconciler in res.reconcilers:
-                await reconciler(res)
-        except Exception:
-            # A failed sweep must not stop the worker; the next one tries again.
-            log.exception("jobs.reconcile.failed")
+        with tracer.start_as_current_span("jobs.reconcile"):
+            try:
+                # Jobs whose worker died (kill -9, lost pod) go back to the queue.
+                for job in await app.job_manager.get_stalled_jobs(
+                    seconds_since_heartbeat=stalled_after
+                ):
+                    log.warning("job.stalled.retried", job_id=job.id, task=job.task_name)
+                    await app.job_manager.retry_job(job)
+                for reconciler in res.reconcilers:
+                    await reconciler(res)
+            except Exception:
+                # A failed sweep must not stop the worker; the next one tries again.
+                log.exception("jobs.reconcile.failed")
         await asyncio.sleep(interval)
 
 
@@ -158,6 +217,7 @@ async def run_worker(app: procrastinate.App, res: Resources, *, concurrency: int
                 stalled_worker_timeout=res.settings.stalled_job_timeout.total_seconds(),
                 shutdown_graceful_timeout=res.settings.worker_shutdown_timeout.total_seconds(),
                 delete_jobs="successful",
+                worker_middleware=[_observed(res.telemetry)],
             )
         finally:
             sweeper.cancel()
