@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from keepsake.config import Settings
 from keepsake.main import create_app
 from tests.conftest import running
 from tests.test_signup_login import assert_problem
@@ -97,3 +99,9 @@ async def test_docs_page_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`KEEPSAKE_{name.upper()}`" not in readme]
+    assert missing == []

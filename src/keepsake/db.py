@@ -57,7 +57,9 @@ def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every request. A connection broken by a
+        # failover fails one request, and SQLAlchemy then discards the whole pool.
+        pool_recycle=1800,
     )
 
 

@@ -58,7 +58,7 @@ class PageRequest:
     after: Cursor | None
 
 
-def _page_request(
+async def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")

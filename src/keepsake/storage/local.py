@@ -161,7 +161,8 @@ class LocalStorage:
         validate_key(key)
         expires = int(time.time() + expires_in.total_seconds())
         sig = self._signer.sign("GET", key, str(expires))
-        return f"{self._public_url}{MEDIA_PATH}/{key}?{urlencode({'expires': expires, 'sig': sig})}"
+        # Both values are URL-safe already (digits; unpadded base64url), so no encoding.
+        return f"{self._public_url}{MEDIA_PATH}/{key}?expires={expires}&sig={sig}"
 
     def verify_media(self, key: str, *, expires: int, signature: str) -> None:
         validate_key(key)
