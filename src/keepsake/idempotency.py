@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, func, select
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,7 +99,13 @@ async def once(
         return JSONResponse(stored.response, status_code=stored.status_code)
     result = await run()
     payload = json.loads(result.model_dump_json())
-    record = await db.get(IdempotencyRecord, (user_id, operation, key))
-    assert record is not None
-    record.status_code, record.response = status_code, payload
+    await db.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.user_id == user_id,
+            IdempotencyRecord.operation == operation,
+            IdempotencyRecord.key == key,
+        )
+        .values(status_code=status_code, response=payload)
+    )
     return JSONResponse(payload, status_code=status_code)
