@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,14 @@ from starlette.types import Message, Scope
 from keepsake.config import Settings
 from keepsake.errors import install_error_handlers
 from keepsake.storage import LocalStorage, build_storage
-from keepsake.storage.base import InvalidKey, ObjectNotFound, StoredObject, UploadTarget
+from keepsake.storage.base import (
+    MEDIA_EXPIRY_STEP,
+    InvalidKey,
+    ObjectNotFound,
+    StoredObject,
+    UploadTarget,
+    media_expiry,
+)
 from keepsake.storage.router import router
 from keepsake.storage.signing import UrlSigner
 from tests.test_signup_login import assert_problem
@@ -96,7 +104,10 @@ async def test_round_trip(local: Local, tmp_path: Path) -> None:
     assert media.status_code == 200
     assert media.content == BODY
     assert media.headers["content-type"] == "video/mp4"
-    assert media.headers["cache-control"] in ("private, max-age=60", "private, max-age=59")
+    # Cacheable until the URL expires: a minute at least, up to one grid step more.
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    max_age = int(media.headers["cache-control"].removeprefix("private, max-age="))
+    assert abs(max_age - (expires - time.time())) <= 2
     assert media.headers["x-content-type-options"] == "nosniff"
 
     partial = await local.http.get(url, headers={"Range": "bytes=2-6"})
@@ -322,8 +333,27 @@ async def test_media_url_must_be_signed_and_unexpired(local: Local) -> None:
     later = with_query(url, expires="99999999999")
     assert_problem(await local.http.get(later), 403, "invalid_signature")
     assert_problem(await local.http.get(url.split("?")[0]), 422, "validation_error")
-    expired = await local.storage.media_url("uploads/clip", expires_in=-MINUTE)
+    # Expiries are rounded up to the grid: ten minutes ago rounds to at least five ago.
+    expired = await local.storage.media_url("uploads/clip", expires_in=-10 * MINUTE)
     assert_problem(await local.http.get(expired), 403, "media_url_expired")
+
+
+async def test_media_urls_are_stable_within_an_expiry_step(local: Local) -> None:
+    first = await local.storage.media_url("memories/1/poster.jpg", expires_in=MINUTE)
+    again = await local.storage.media_url("memories/1/poster.jpg", expires_in=MINUTE)
+    other = await local.storage.media_url("memories/2/poster.jpg", expires_in=MINUTE)
+    # The same key in the same step is the same URL: caches in the apps can reuse it.
+    assert again == first
+    assert other != first
+    expires = int(parse_qs(urlsplit(first).query)["expires"][0])
+    assert expires % MEDIA_EXPIRY_STEP == 0
+    assert time.time() + 60 <= expires <= time.time() + 60 + MEDIA_EXPIRY_STEP
+
+
+def test_media_expiry_is_on_the_grid_and_never_early() -> None:
+    assert media_expiry(MINUTE, now=1_000_000) == 1_000_200
+    assert media_expiry(MINUTE, now=999_840) == 999_900
+    assert media_expiry(timedelta(hours=1), now=999_900) == 1_003_500
 
 
 async def test_missing_media_is_not_found(local: Local, tmp_path: Path) -> None:

@@ -229,7 +229,7 @@ def test_cloudfront_url_verifies_with_the_public_key(cloudfront_key: rsa.RSAPriv
         domain="media.example", key_pair_id="K2JCJMDEHXQW5F", private_key_pem=_pem(cloudfront_key)
     )
     expires_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-    url = signer.url("memories/1/clip0.mp4", expires_at=expires_at)
+    url = signer.url("memories/1/clip0.mp4", int(expires_at.timestamp()))
 
     resource, _, query = url.partition("?")
     assert resource == "https://media.example/memories/1/clip0.mp4"
@@ -260,6 +260,9 @@ async def test_media_url_uses_cloudfront_when_configured(
     url = await storage.media_url("memories/1/clip0.mp4", expires_in=MINUTE)
     assert url.startswith("https://media.example/memories/1/clip0.mp4?Expires=")
     assert url.endswith("&Key-Pair-Id=KID")
+    # Signed once per expiry step: the same key gives the same URL, another key another.
+    assert await storage.media_url("memories/1/clip0.mp4", expires_in=MINUTE) == url
+    assert await storage.media_url("memories/1/clip1.mp4", expires_in=MINUTE) != url
 
 
 def test_cloudfront_needs_an_rsa_key() -> None:

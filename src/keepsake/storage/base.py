@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,19 @@ _KEY = re.compile(rf"(?:{_SEGMENT}/)*{_SEGMENT}")
 MAX_KEY_LENGTH = 512
 # A bare `type/subtype` (RFC 6838 names): no parameters, nothing a header could smuggle.
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
+
+
+# Media URLs expire on this grid rather than a fixed time after each request: every
+# request within one step signs a key to the same URL, so the apps' and the CDN's caches
+# can reuse it, and a server signs each key once per step (signed URLs are cached).
+MEDIA_EXPIRY_STEP = 300
+SIGNED_URL_CACHE_SIZE = 65_536
+
+
+def media_expiry(expires_in: timedelta, now: float) -> int:
+    """When a media URL made at `now` expires: at least `expires_in` later, on the grid."""
+    end = now + expires_in.total_seconds()
+    return math.ceil(end / MEDIA_EXPIRY_STEP) * MEDIA_EXPIRY_STEP
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from stat import S_ISREG
 from typing import IO
@@ -25,6 +25,7 @@ import anyio
 import anyio.to_thread
 
 from keepsake.storage.base import (
+    SIGNED_URL_CACHE_SIZE,
     ContentTypeMismatch,
     InvalidSignature,
     MediaUrlExpired,
@@ -34,6 +35,7 @@ from keepsake.storage.base import (
     UploadTarget,
     UploadTooLarge,
     UploadUrlExpired,
+    media_expiry,
     validate_content_type,
     validate_key,
     validate_keys,
@@ -68,6 +70,7 @@ class LocalStorage:
         self.root = root.resolve()
         self._public_url = public_url.rstrip("/")
         self._signer = signer
+        self._signed_media_url = lru_cache(maxsize=SIGNED_URL_CACHE_SIZE)(self._sign_media_url)
 
     async def presign_upload(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: timedelta
@@ -158,8 +161,10 @@ class LocalStorage:
         await anyio.to_thread.run_sync(_delete_matching, self.root / folder, stem)
 
     async def media_url(self, key: str, *, expires_in: timedelta) -> str:
+        return self._signed_media_url(key, media_expiry(expires_in, time.time()))
+
+    def _sign_media_url(self, key: str, expires: int) -> str:
         validate_key(key)
-        expires = int(time.time() + expires_in.total_seconds())
         sig = self._signer.sign("GET", key, str(expires))
         # Both values are URL-safe already (digits; unpadded base64url), so no encoding.
         return f"{self._public_url}{MEDIA_PATH}/{key}?expires={expires}&sig={sig}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -12,9 +13,11 @@ import anyio.to_thread
 from botocore.exceptions import ClientError
 
 from keepsake.storage.base import (
+    SIGNED_URL_CACHE_SIZE,
     ObjectNotFound,
     StoredObject,
     UploadTarget,
+    media_expiry,
     validate_content_type,
     validate_key,
     validate_keys,
@@ -46,7 +49,10 @@ class S3Storage:
     ) -> None:
         self._client = client
         self._bucket = bucket
-        self._cloudfront = cloudfront
+        # An RSA signature per URL is costly; on the expiry grid each is made once.
+        self._cloudfront_url = (
+            lru_cache(maxsize=SIGNED_URL_CACHE_SIZE)(cloudfront.url) if cloudfront else None
+        )
 
     async def presign_upload(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: timedelta
@@ -128,8 +134,8 @@ class S3Storage:
 
     async def media_url(self, key: str, *, expires_in: timedelta) -> str:
         validate_key(key)
-        if self._cloudfront is not None:
-            return self._cloudfront.url(key, expires_at=datetime.now(UTC) + expires_in)
+        if self._cloudfront_url is not None:
+            return self._cloudfront_url(key, media_expiry(expires_in, time.time()))
         seconds = _seconds(expires_in)
         return await self._run(
             self._client.generate_presigned_url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime
 
 from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
@@ -52,7 +52,8 @@ class CloudFrontUrlSigner:
 
         self._signer = CloudFrontSigner(key_pair_id, rsa_sha1)
 
-    def url(self, key: str, *, expires_at: datetime) -> str:
+    def url(self, key: str, expires: int) -> str:
+        """The signed URL of `key`, valid until `expires` (seconds since the epoch)."""
         return self._signer.generate_presigned_url(
-            f"{self._base_url}/{key}", date_less_than=expires_at
+            f"{self._base_url}/{key}", date_less_than=datetime.fromtimestamp(expires, UTC)
         )
