@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from keepsake.readdb import ReadPool, ReadQuery
 from tests.conftest import Member
 from tests.test_profiles import assert_problem, patch_me
 
@@ -417,16 +419,23 @@ async def test_graph_routes_check_the_handle_format(
 
 @contextmanager
 def statements(app: FastAPI) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs."""
+    """Every SQL statement the app sends while the block runs, through either pool."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
+    read = ReadQuery.all
+
+    async def read_and_record(query: ReadQuery, pool: ReadPool, **values: Any) -> list[Any]:
+        seen.append(query.sql)
+        return await read(query, pool, **values)
+
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with patch.object(ReadQuery, "all", read_and_record):
+            yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
 

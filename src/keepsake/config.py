@@ -27,6 +27,7 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; when unset, `keepsake serve` starts an embedded PostgreSQL.",
     )
     database_pool_size: int = 10
+    database_read_pool_size: int = 10
     public_url: str = "http://127.0.0.1:8000"
     trust_forwarded_for: bool = False
 
@@ -53,6 +54,14 @@ class Settings(BaseSettings):
         default_factory=lambda: ["https://accounts.google.com", "accounts.google.com"]
     )
     jwks_cache_ttl: timedelta = timedelta(hours=1)
+    auth_cache_enabled: bool = Field(
+        default=True,
+        description="Remember checked access tokens per process, forgotten on PostgreSQL "
+        "notifications; off: every request checks its session in the database.",
+    )
+    auth_cache_max_entries: int = Field(
+        default=100_000, ge=1, description="Access tokens remembered per process."
+    )
 
     rate_limit_enabled: bool = True
     rate_limit_signup_per_ip: int = 10

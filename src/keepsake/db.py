@@ -52,6 +52,11 @@ def sqlalchemy_url(url: str) -> str:
     raise ValueError("only PostgreSQL URLs are supported")
 
 
+def libpq_url(url: str) -> str:
+    """The same database as a URL psycopg connects to directly, without SQLAlchemy."""
+    return "postgresql://" + sqlalchemy_url(url).removeprefix("postgresql+psycopg://")
+
+
 def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(url),

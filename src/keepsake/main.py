@@ -13,13 +13,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from keepsake import __doc__ as description
+from keepsake.accounts.auth_cache import AuthCache, listening
 from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.providers import JwksCache
 from keepsake.accounts.router import router as accounts_router
 from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
-from keepsake.db import create_engine, sessionmaker
+from keepsake.db import create_engine, libpq_url, sessionmaker
 from keepsake.errors import install_error_handlers, use_problem_media_type
 from keepsake.exports.router import router as exports_router
 from keepsake.feeds.router import router as feeds_router
@@ -32,6 +33,7 @@ from keepsake.observability import RequestContextMiddleware, Telemetry, configur
 from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
+from keepsake.readdb import read_pool
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
 from keepsake.worker import in_process_worker, job_resources
@@ -70,11 +72,17 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.settings = settings
             app.state.engine = engine
             app.state.sessionmaker = sessionmaker(engine)
+            app.state.read_pool = await stack.enter_async_context(
+                read_pool(libpq_url(database_url), size=settings.database_read_pool_size)
+            )
             app.state.rate_limiter = RateLimiter(engine, enabled=settings.rate_limit_enabled)
             app.state.mailer = build_mailer(settings)
             app.state.storage = storage
             app.state.http = http
             app.state.jwks = JwksCache(http, ttl=settings.jwks_cache_ttl)
+            app.state.auth_cache = AuthCache(settings.auth_cache_max_entries)
+            if settings.auth_cache_enabled:
+                await stack.enter_async_context(listening(app.state.auth_cache, database_url))
             if settings.worker_in_process:
                 resources = job_resources(settings, app.state.sessionmaker, storage)
                 resources = dataclasses.replace(resources, telemetry=telemetry)

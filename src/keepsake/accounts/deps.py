@@ -6,14 +6,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
+import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from keepsake.accounts import service
-from keepsake.accounts.models import User
+from keepsake.accounts import repository, service
+from keepsake.accounts.auth_cache import AuthCache, Viewer
+from keepsake.accounts.models import AccountStatus, User
+from keepsake.config import Settings
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings
-from keepsake.security import read_access_token
+from keepsake.security import AccessClaims, read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")
 
@@ -36,20 +40,65 @@ async def _client(request: Request, settings: AppSettings) -> service.Client:
 ClientInfo = Annotated[service.Client, Depends(_client)]
 
 
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None:
+        raise service.NotAuthenticated(
+            "Sign in first: send `Authorization: Bearer <access_token>`."
+        )
+    return credentials.credentials
+
+
+def _claims(settings: Settings, token: str) -> AccessClaims:
+    claims = read_access_token(settings, token)
+    if claims is None:
+        raise service.InvalidAccessToken("The access token is invalid or expired.")
+    return claims
+
+
 async def _auth(
     db: DbSession,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Auth:
-    if credentials is None:
-        raise service.NotAuthenticated(
-            "Sign in first: send `Authorization: Bearer <access_token>`."
-        )
-    claims = read_access_token(settings, credentials.credentials)
-    if claims is None:
-        raise service.InvalidAccessToken("The access token is invalid or expired.")
+    claims = _claims(settings, _token(credentials))
     user = await service.authenticate(db, claims)
     return Auth(user=user, session_id=claims.session_id)
+
+
+async def _viewer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Viewer:
+    token = _token(credentials)
+    cache: AuthCache = request.app.state.auth_cache
+    viewer = cache.get(token)
+    if viewer is not None:
+        return viewer
+    claims = _claims(request.app.state.settings, token)
+    # Before the read: an invalidation landing during it must stop the `put`.
+    epoch = cache.epoch
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        # One read needs no transaction: autocommit spares the BEGIN and ROLLBACK.
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        holder = await repository.session_holder(
+            conn, user_id=claims.user_id, session_id=claims.session_id
+        )
+    if holder is None:
+        raise service.SessionRevoked("This session has ended; sign in again.")
+    user_id, role, status, session_expires_at = holder
+    if status == AccountStatus.suspended:
+        raise service.AccountSuspended("This account is suspended.")
+    viewer = Viewer(id=user_id, session_id=claims.session_id, role=role)
+    valid_until = min(_token_expiry(token), session_expires_at.timestamp())
+    cache.put(token, viewer, valid_until=valid_until, epoch=epoch)
+    return viewer
+
+
+def _token_expiry(token: str) -> float:
+    # `read_access_token` has verified the token and its `exp`; its claims leave `exp` out.
+    payload = jwt.decode(token, options={"verify_signature": False})
+    return float(payload["exp"])
 
 
 async def _user(auth: Annotated[Auth, Depends(_auth)]) -> User:
@@ -58,9 +107,12 @@ async def _user(auth: Annotated[Auth, Depends(_auth)]) -> User:
 
 CurrentAuth = Annotated[Auth, Depends(_auth)]
 CurrentUser = Annotated[User, Depends(_user)]
+# For routes that need only who is asking: no ORM session, and usually no database at all.
+CurrentViewer = Annotated[Viewer, Depends(_viewer)]
 
 
-# Every error `CurrentUser` / `CurrentAuth` can raise, for the routes' OpenAPI `responses`.
+# Every error `CurrentUser` / `CurrentAuth` / `CurrentViewer` can raise, for the routes'
+# OpenAPI `responses`.
 AUTH_ERRORS = (
     service.NotAuthenticated,
     service.InvalidAccessToken,

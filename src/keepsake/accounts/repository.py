@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from keepsake.accounts.models import (
     AccountStatus,
     Identity,
     OneTimeToken,
     RefreshToken,
+    Role,
     Session,
     User,
 )
@@ -63,6 +64,17 @@ async def email_exists(db: AsyncSession, email: str) -> bool:
     return await db.scalar(select(User.id).where(User.email == email.lower())) is not None
 
 
+def _live_session(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    """The conditions under which an access token naming this session still works."""
+    return (
+        User.id == user_id,
+        Session.id == session_id,
+        Session.revoked_at.is_(None),
+        Session.expires_at > func.now(),
+        User.status != AccountStatus.deleting,
+    )
+
+
 async def user_for_session(
     db: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
@@ -70,14 +82,20 @@ async def user_for_session(
     return await db.scalar(
         select(User)
         .join(Session, Session.user_id == User.id)
-        .where(
-            User.id == user_id,
-            Session.id == session_id,
-            Session.revoked_at.is_(None),
-            Session.expires_at > func.now(),
-            User.status != AccountStatus.deleting,
-        )
+        .where(*_live_session(user_id, session_id))
     )
+
+
+async def session_holder(
+    conn: AsyncConnection, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> Row[uuid.UUID, Role, AccountStatus, datetime] | None:
+    """`user_for_session` without the ORM: the holder's id, role, status, session expiry."""
+    query = (
+        select(User.id, User.role, User.status, Session.expires_at)
+        .join(Session, Session.user_id == User.id)
+        .where(*_live_session(user_id, session_id))
+    )
+    return (await conn.execute(query)).one_or_none()
 
 
 async def add(db: AsyncSession, *rows: Session | RefreshToken | OneTimeToken) -> None:

@@ -6,7 +6,8 @@ on the index its feed was given. The outer one loads everything a memory card sh
 those ids: the memory's columns, its author's name, its music track, its clips and tags
 as aggregates, and the viewer's claps (the total only for the author). So a page costs
 one round trip however long it is, and no statement is built per request: the viewer,
-the cursor and the limit are bound parameters.
+the cursor and the limit are bound parameters. Home, explore and hashtags are compiled to
+SQL once and read on autocommit connections (`keepsake.readdb`).
 
 Feeds are a read model over memories, accounts, the graph and claps, so this module
 reads their tables; the rules it applies come from their owners (`keepsake.privacy`,
@@ -25,7 +26,6 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
-    Row,
     Select,
     SQLColumnExpression,
     String,
@@ -50,10 +50,10 @@ from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Cursor
 from keepsake.privacy import memory_visible
+from keepsake.readdb import ReadPool, ReadQuery
 
 # Statements of any columns; rows are read by column name.
 AnySelect = Select[*tuple[Any, ...]]
-Card = Row[*tuple[Any, ...]]
 
 VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
 _LIMIT = bindparam("limit", type_=Integer())
@@ -208,8 +208,16 @@ def _one() -> AnySelect:
     return _cards(page.where(Memory.id == bindparam("memory_id", type_=Uuid()), _VISIBLE))
 
 
-_HOME, _EXPLORE, _HASHTAG, _PERSON, _ONE = _home(), _explore(), _hashtag(), _person(), _one()
+_PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
+# The feeds proper read outside any transaction (see `keepsake.readdb`); a person's page
+# and one memory are also read inside the transactions that change memories.
+_HOME = ReadQuery.compile(_home(), *_PAGE_PARAMS)
+_EXPLORE = ReadQuery.compile(_explore(), *_PAGE_PARAMS)
+_HASHTAG = ReadQuery.compile(_hashtag(), *_PAGE_PARAMS, "tag")
+_PERSON, _ONE = _person(), _one()
 
+# A row of card columns, read by name: SQLAlchemy's `Row` or psycopg's named tuple.
+Card = Any
 Cards = Sequence[Card]
 
 
@@ -231,22 +239,20 @@ async def _cards_of(db: AsyncSession, statement: AnySelect, params: dict[str, An
     return (await connection.execute(statement, params)).all()
 
 
-async def home(
-    db: AsyncSession, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
-) -> Cards:
-    return await _cards_of(db, _HOME, _page(viewer_id, limit, after))
+async def home(pool: ReadPool, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
+    return await _HOME.all(pool, **_page(viewer_id, limit, after))
 
 
 async def explore(
-    db: AsyncSession, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
+    pool: ReadPool, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
 ) -> Cards:
-    return await _cards_of(db, _EXPLORE, _page(viewer_id, limit, after))
+    return await _EXPLORE.all(pool, **_page(viewer_id, limit, after))
 
 
 async def hashtag(
-    db: AsyncSession, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
+    pool: ReadPool, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
 ) -> Cards:
-    return await _cards_of(db, _HASHTAG, {**_page(viewer_id, limit, after), "tag": tag})
+    return await _HASHTAG.all(pool, **_page(viewer_id, limit, after), tag=tag)
 
 
 async def person(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+import orjson
+from fastapi import APIRouter, Path, Response
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
-from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentViewer
+from keepsake.deps import AppReadPool, AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.feeds import service
 from keepsake.memories.hashtags import MAX_TAG_CHARS
@@ -16,6 +16,16 @@ from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Page, Pagination
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
+
+# Pages are serialized here rather than through their model (see `memories.views.card`);
+# the model still describes them in the API docs.
+FEED_PAGE = Page[MemoryPublic]
+
+
+def _json(page: service.FeedPage) -> Response:
+    # As pydantic writes them: UTC times end in `Z`.
+    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
+
 
 LIST_ERRORS = responses(*AUTH_ERRORS, invalid=("invalid_cursor",))
 
@@ -38,40 +48,59 @@ TagPath = Annotated[
         "first, as their visibility allows; muted people are left out. There is no "
         "ranking and no filler: when `next_cursor` is null you are all caught up."
     ),
+    response_model=FEED_PAGE,
     responses=LIST_ERRORS,
 )
 async def home(
-    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
-) -> Page[MemoryPublic]:
-    return await service.home(db, settings=settings, storage=storage, viewer=user, page=page)
+    pool: AppReadPool,
+    settings: AppSettings,
+    storage: AppStorage,
+    viewer: CurrentViewer,
+    page: Pagination,
+) -> Response:
+    return _json(
+        await service.home(pool, settings=settings, storage=storage, viewer_id=viewer.id, page=page)
+    )
 
 
 @router.get(
     "/feed/explore",
     summary="Recent public memories of public accounts, newest first.",
     description="Leaves out private accounts, people blocked either way, and muted people.",
+    response_model=FEED_PAGE,
     responses=LIST_ERRORS,
 )
 async def explore(
-    db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
-) -> Page[MemoryPublic]:
-    return await service.explore(db, settings=settings, storage=storage, viewer=user, page=page)
+    pool: AppReadPool,
+    settings: AppSettings,
+    storage: AppStorage,
+    viewer: CurrentViewer,
+    page: Pagination,
+) -> Response:
+    return _json(
+        await service.explore(
+            pool, settings=settings, storage=storage, viewer_id=viewer.id, page=page
+        )
+    )
 
 
 @router.get(
     "/hashtags/{tag}/memories",
     summary="Recent public memories with a hashtag, newest first.",
     description="The same memories as explore, those whose caption carries the tag.",
+    response_model=FEED_PAGE,
     responses=LIST_ERRORS,
 )
 async def hashtag(
     tag: TagPath,
-    db: DbSession,
+    pool: AppReadPool,
     settings: AppSettings,
     storage: AppStorage,
-    user: CurrentUser,
+    viewer: CurrentViewer,
     page: Pagination,
-) -> Page[MemoryPublic]:
-    return await service.hashtag(
-        db, settings=settings, storage=storage, viewer=user, tag=tag, page=page
+) -> Response:
+    return _json(
+        await service.hashtag(
+            pool, settings=settings, storage=storage, viewer_id=viewer.id, tag=tag, page=page
+        )
     )

@@ -2,25 +2,30 @@
 rows become memory cards, and the page its opaque cursor.
 
 Every list and read of stored memories goes through here — home, explore, hashtags, a
-person's memories, one memory — so each costs one statement for its whole page.
+person's memories, one memory — so each costs one statement for its whole page. The feeds
+proper answer with plain values for the router to serialize (see `memories.views.card`).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.feeds import repository
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
 from keepsake.memories.schemas import MemoryPublic
-from keepsake.memories.views import render
+from keepsake.memories.views import card
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest, split_page
+from keepsake.readdb import ReadPool
 from keepsake.storage.base import Storage
+
+# A page of memory cards as plain values: `Page[MemoryPublic]`'s shape, ready for JSON.
+FeedPage = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,7 @@ class _Clip:
 
 async def _card(
     settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card
-) -> MemoryPublic:
+) -> dict[str, Any]:
     # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
     clips = [_Clip(uuid.UUID(c[0]), c[1], c[2], c[3], c[4], c[5]) for c in row.clips or ()]
     track = None
@@ -54,7 +59,7 @@ async def _card(
             duration_s=row.track_duration_s,
             storage_key=row.track_key,
         )
-    return await render(
+    return await card(
         settings,
         storage,
         row,
@@ -69,46 +74,42 @@ async def _card(
 
 
 async def _page(
-    settings: Settings,
-    storage: Storage,
-    viewer_id: uuid.UUID,
-    rows: repository.Cards,
-    limit: int,
-) -> Page[MemoryPublic]:
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: repository.Cards, limit: int
+) -> FeedPage:
     cards, cursor = split_page(rows, limit)
     items = [await _card(settings, storage, viewer_id, row) for row in cards]
-    return Page(items=items, next_cursor=cursor)
+    return {"items": items, "next_cursor": cursor}
 
 
 async def home(
-    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, page: PageRequest
-) -> Page[MemoryPublic]:
-    rows = await repository.home(db, viewer_id=viewer.id, limit=page.limit, after=page.after)
-    return await _page(settings, storage, viewer.id, rows, page.limit)
+    pool: ReadPool, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+) -> FeedPage:
+    rows = await repository.home(pool, viewer_id=viewer_id, limit=page.limit, after=page.after)
+    return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def explore(
-    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, page: PageRequest
-) -> Page[MemoryPublic]:
-    rows = await repository.explore(db, viewer_id=viewer.id, limit=page.limit, after=page.after)
-    return await _page(settings, storage, viewer.id, rows, page.limit)
+    pool: ReadPool, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+) -> FeedPage:
+    rows = await repository.explore(pool, viewer_id=viewer_id, limit=page.limit, after=page.after)
+    return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def hashtag(
-    db: AsyncSession,
+    pool: ReadPool,
     *,
     settings: Settings,
     storage: Storage,
-    viewer: User,
+    viewer_id: uuid.UUID,
     tag: str,
     page: PageRequest,
-) -> Page[MemoryPublic]:
+) -> FeedPage:
     """Tags are matched in the form captions store them: `#Café`, `café` and `CAFÉ` agree."""
     stored = normalize_tag(tag.removeprefix("#"))[:MAX_TAG_CHARS]
     rows = await repository.hashtag(
-        db, viewer_id=viewer.id, tag=stored, limit=page.limit, after=page.after
+        pool, viewer_id=viewer_id, tag=stored, limit=page.limit, after=page.after
     )
-    return await _page(settings, storage, viewer.id, rows, page.limit)
+    return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def person(
@@ -124,7 +125,8 @@ async def person(
     rows = await repository.person(
         db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
     )
-    return await _page(settings, storage, viewer_id, rows, page.limit)
+    shown = await _page(settings, storage, viewer_id, rows, page.limit)
+    return Page[MemoryPublic].model_validate(shown)
 
 
 async def memory(
@@ -137,4 +139,6 @@ async def memory(
 ) -> MemoryPublic | None:
     """One memory as the viewer may see it, or None when they may not (or it is gone)."""
     row = await repository.one(db, viewer_id=viewer_id, memory_id=memory_id)
-    return None if row is None else await _card(settings, storage, viewer_id, row)
+    if row is None:
+        return None
+    return MemoryPublic.model_validate(await _card(settings, storage, viewer_id, row))

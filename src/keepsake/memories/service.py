@@ -20,7 +20,7 @@ from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
-from keepsake.memories.views import render
+from keepsake.memories.views import card
 from keepsake.music import service as music
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
@@ -116,7 +116,7 @@ async def create_memory(
     tags = parse_hashtags(body.caption)
     await repository.insert(db, memory, clips, tags)
     await defer_processing(db, memory.id)
-    return await render(
+    created = await card(
         settings,
         storage,
         memory,
@@ -129,6 +129,7 @@ async def create_memory(
         my_claps=0,
         clap_total=0,
     )
+    return MemoryPublic.model_validate(created)
 
 
 async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tuple[Memory, Person]:

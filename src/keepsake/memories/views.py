@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from keepsake.config import Settings
 from keepsake.memories.models import MemoryStatus, Visibility
-from keepsake.memories.schemas import AuthorPublic, ClipPublic, Failure, MemoryPublic
 from keepsake.music.models import MusicTrack
 from keepsake.music.service import track_view
 from keepsake.storage.base import Storage
@@ -62,23 +61,25 @@ class AuthorFields(Protocol):
     def display_name(self) -> str: ...
 
 
-async def _clip(settings: Settings, storage: Storage, clip: ClipFields, ready: bool) -> ClipPublic:
+async def _clip(
+    settings: Settings, storage: Storage, clip: ClipFields, ready: bool
+) -> dict[str, Any]:
     ttl = settings.media_url_ttl
-    return ClipPublic(
-        id=clip.id,
-        duration_s=clip.duration_s,
-        width=clip.width,
-        height=clip.height,
-        video_url=await storage.media_url(clip.video_key, expires_in=ttl)
+    return {
+        "id": clip.id,
+        "duration_s": clip.duration_s,
+        "width": clip.width,
+        "height": clip.height,
+        "video_url": await storage.media_url(clip.video_key, expires_in=ttl)
         if ready and clip.video_key
         else None,
-        poster_url=await storage.media_url(clip.poster_key, expires_in=ttl)
+        "poster_url": await storage.media_url(clip.poster_key, expires_in=ttl)
         if ready and clip.poster_key
         else None,
-    )
+    }
 
 
-async def render(
+async def card(
     settings: Settings,
     storage: Storage,
     memory: MemoryFields,
@@ -90,27 +91,33 @@ async def render(
     viewer_id: uuid.UUID,
     my_claps: int,
     clap_total: int,
-) -> MemoryPublic:
-    """The memory as `viewer_id` sees it: `clap_total` is dropped unless they are the author."""
+) -> dict[str, Any]:
+    """The memory as `viewer_id` sees it: `MemoryPublic`'s shape, as plain values.
+
+    Feeds serialize these straight to JSON: building and validating 20 models a page cost
+    more CPU than the rest of the request. Routes answering with one memory validate it
+    into the model. `tests/test_feeds.py` checks that a feed's cards are exactly what
+    `MemoryPublic` makes of them.
+    """
     ready = memory.status == MemoryStatus.ready
-    failure = (
-        Failure(code=memory.failure_code, detail=memory.failure_detail or "")
-        if memory.status == MemoryStatus.failed and memory.failure_code
-        else None
+    shown: dict[str, Any] = {
+        "id": memory.id,
+        "author": {"id": author.id, "handle": author.handle, "display_name": author.display_name},
+        "status": memory.status,
+    }
+    if memory.status == MemoryStatus.failed and memory.failure_code:
+        shown["failure"] = {"code": memory.failure_code, "detail": memory.failure_detail or ""}
+    shown["clips"] = [await _clip(settings, storage, clip, ready) for clip in clips]
+    shown["duration_s"] = memory.duration_s
+    shown["music_track"] = (
+        (await track_view(settings, storage, track)).model_dump() if track else None
     )
-    is_author = viewer_id == memory.author_id
-    return MemoryPublic(
-        id=memory.id,
-        author=AuthorPublic(id=author.id, handle=author.handle, display_name=author.display_name),
-        status=memory.status,
-        failure=failure,
-        clips=[await _clip(settings, storage, clip, ready) for clip in clips],
-        duration_s=memory.duration_s,
-        music_track=await track_view(settings, storage, track) if track else None,
-        caption=memory.caption,
-        hashtags=list(tags),
-        visibility=memory.visibility,
-        created_at=memory.created_at,
-        my_claps=my_claps,
-        clap_total=clap_total if is_author else None,
-    )
+    shown["caption"] = memory.caption
+    shown["hashtags"] = list(tags)
+    shown["visibility"] = memory.visibility
+    shown["created_at"] = memory.created_at
+    shown["my_claps"] = my_claps
+    # Absent rather than null: another viewer's response carries no total at all.
+    if viewer_id == memory.author_id:
+        shown["clap_total"] = clap_total
+    return shown
