@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -87,6 +88,10 @@ def create_app(settings: Settings) -> FastAPI:
                 resources = job_resources(settings, app.state.sessionmaker, storage)
                 resources = dataclasses.replace(resources, telemetry=telemetry)
                 await stack.enter_async_context(in_process_worker(resources))
+            # Everything made so far lives as long as the app. Frozen, full collections no
+            # longer walk it: under load they stalled requests (home feed p99 143 → 35 ms,
+            # API CPU per request −20 %, measured with bench/feed.py).
+            gc.freeze()
             try:
                 yield
             finally:

@@ -37,7 +37,7 @@ class _Author:
 
 @dataclass(frozen=True, slots=True)
 class _Clip:
-    id: uuid.UUID
+    id: str
     duration_s: float | None
     width: int | None
     height: int | None
@@ -49,7 +49,7 @@ async def _card(
     settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card
 ) -> dict[str, Any]:
     # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
-    clips = [_Clip(uuid.UUID(c[0]), c[1], c[2], c[3], c[4], c[5]) for c in row.clips or ()]
+    clips = [_Clip(*c) for c in row.clips or ()]
     track = None
     if row.track_id is not None:
         track = MusicTrack(

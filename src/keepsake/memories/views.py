@@ -38,8 +38,9 @@ class MemoryFields(Protocol):
 
 
 class ClipFields(Protocol):
+    # Feeds pass the id as the text their JSON row carries: it is only written out again.
     @property
-    def id(self) -> uuid.UUID: ...
+    def id(self) -> uuid.UUID | str: ...
     @property
     def duration_s(self) -> float | None: ...
     @property
