@@ -147,9 +147,12 @@ def _home() -> AnySelect:
     (a LATERAL top-N per author), and the page is the newest of those: the work grows
     with the number of people followed, never with how much they ever posted.
     """
+    # Muting is a fact about an author: checked once per author, not per memory.
     authors = union_all(
         select(Follow.followee_id.label("author_id")).where(
-            Follow.follower_id == VIEWER, Follow.state == FollowState.active
+            Follow.follower_id == VIEWER,
+            Follow.state == FollowState.active,
+            _not_muted(Follow.followee_id),
         ),
         select(VIEWER.label("author_id")),
     ).subquery("authors")
@@ -165,7 +168,6 @@ def _home() -> AnySelect:
         .select_from(authors)
         .join(User, User.id == authors.c.author_id)
         .join(recent, true())
-        .where(_not_muted(User.id))
         .order_by(recent.c.created_at.desc(), recent.c.id.desc())
         .limit(_LIMIT)
     )
