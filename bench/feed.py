@@ -4,12 +4,15 @@ Run: `.venv/bin/python bench/feed.py [--seconds 10] [--rounds 2]`. It starts a
 throw-away embedded PostgreSQL and seeds it: a reader following 20 authors (through the
 API), one real memory through the upload and media pipeline, then 200 ready memories
 written straight into the tables whose clips point at that memory's rendition and poster,
-so every card signs real media URLs. It then serves Keepsake (one uvicorn worker, pinned
-to CPU 0, job worker off) and loads the home feed with `wrk` (pinned to CPU 1, as is
-PostgreSQL) as the reader; then serves `bench/bare_app.py` the same way. Rounds alternate
-(A B A B), each after a short warm-up, and the medians are printed with the ratio.
-`--py-spy PATH` also records a flame graph of Keepsake during one extra round. Targets
-127.0.0.1 only, stops by itself. Installs `wrk` (Debian) if missing; needs `taskset`.
+so every card signs real media URLs; and 2,000 other people with 50,000 memories the
+reader does not follow, so PostgreSQL plans the feed as it would on a real database,
+then VACUUM ANALYZE as autovacuum would. It then serves Keepsake (one uvicorn worker,
+pinned to CPU 0, job worker off) and loads the home feed with `wrk` (pinned to CPU 1, as
+is PostgreSQL) as the reader; then serves `bench/bare_app.py` the same way. Rounds
+alternate (A B A B), each after a short warm-up, and the medians are printed with the
+ratio. `--py-spy PATH` also records a flame graph of Keepsake during one extra round.
+Targets 127.0.0.1 only, stops by itself. Installs `wrk` (Debian) if missing; needs
+`taskset`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from keepsake.memories.hashtags import parse_hashtags  # noqa: E402
 from keepsake.migrate import upgrade  # noqa: E402
 
 AUTHORS, MEMORIES_EACH, PAGE = 20, 10, 20
+OTHERS, OTHER_MEMORIES_EACH = 2000, 25
 PASSWORD = "a quiet walk by the sea"  # noqa: S105 - throw-away bench accounts
 CAPTIONS = ("Low tide #sea", "Tea, rain, a book", "#walk before work", "Dusk #sea #walk")
 
@@ -121,8 +125,46 @@ def seed(url: str, base: str, folder: Path) -> str:
             for _ in range(MEMORIES_EACH):
                 n += 1
                 insert_memory(conn, author["user"]["id"], reader["user"]["id"], n, now, keys)
-        conn.execute("ANALYZE")
+        background(conn, keys)
+        # As autovacuum leaves a table that has settled: statistics and visibility map.
+        conn.execute("VACUUM ANALYZE")
     return token
+
+
+def background(conn: psycopg.Connection[Any], keys: tuple[str, str, str]) -> None:
+    """Everybody else: people the reader does not follow, posting for weeks.
+
+    A feed's cost must not grow with them, and its plans must be the ones a real
+    database gets (on a few hundred rows PostgreSQL rightly scans whole tables instead).
+    """
+    conn.execute(
+        "INSERT INTO users (id, email, handle, display_name)"
+        " SELECT gen_random_uuid(), 'other' || n || '@example.com', 'other' || n, 'Other ' || n"
+        " FROM generate_series(1, %s) AS n",
+        (OTHERS,),
+    )
+    conn.execute(
+        "INSERT INTO memories (id, author_id, status, visibility, caption, duration_s,"
+        " created_at)"
+        " SELECT gen_random_uuid(), u.id, 'ready', 'public', '#sea', 2.0,"
+        " now() - n * interval '1 minute'"
+        " FROM generate_series(1, %s) AS n"
+        " JOIN (SELECT id, row_number() OVER (ORDER BY id) AS k FROM users"
+        " WHERE handle LIKE 'other%%') AS u ON u.k = 1 + n %% %s",
+        (OTHERS * OTHER_MEMORIES_EACH, OTHERS),
+    )
+    conn.execute(
+        "CREATE TEMP TABLE other_memories AS SELECT m.id, m.created_at FROM memories AS m"
+        " JOIN users AS u ON u.id = m.author_id WHERE u.handle LIKE 'other%'"
+    )
+    conn.execute(
+        "INSERT INTO clips (id, memory_id, position, upload_id, source_key,"
+        " source_content_type, duration_s, width, height, video_key, poster_key)"
+        " SELECT gen_random_uuid(), m.id, p, gen_random_uuid(), %s, 'video/mp4', 1.0, 720,"
+        " 1280, %s, %s FROM other_memories AS m CROSS JOIN generate_series(0, 1) AS p",
+        keys,
+    )
+    conn.execute("INSERT INTO memory_hashtags SELECT id, 'sea', created_at FROM other_memories")
 
 
 def insert_memory(
