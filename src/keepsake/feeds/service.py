@@ -18,7 +18,7 @@ from keepsake.config import Settings
 from keepsake.feeds import repository
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
 from keepsake.memories.schemas import MemoryPublic
-from keepsake.memories.views import card
+from keepsake.memories.views import card, media_keys, signed
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.readdb import ReadPool
@@ -45,11 +45,16 @@ class _Clip:
     poster_key: str | None
 
 
-async def _card(
-    settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card
-) -> dict[str, Any]:
-    # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
-    clips = [_Clip(*c) for c in row.clips or ()]
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """A card row's nested parts, as `card` takes them."""
+
+    author: _Author
+    clips: list[_Clip]
+    track: MusicTrack | None
+
+
+def _parts(row: repository.Card) -> _Parts:
     track = None
     if row.track_id is not None:
         track = MusicTrack(
@@ -59,26 +64,44 @@ async def _card(
             duration_s=row.track_duration_s,
             storage_key=row.track_key,
         )
-    return await card(
-        settings,
-        storage,
-        row,
+    return _Parts(
         author=_Author(row.author_id, row.author_handle, row.author_display_name),
-        clips=clips,
-        tags=row.tags,
+        # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
+        clips=[_Clip(*c) for c in row.clips or ()],
         track=track,
-        viewer_id=viewer_id,
-        my_claps=row.my_claps or 0,
-        clap_total=row.clap_total or 0,
     )
+
+
+async def _cards(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: repository.Cards
+) -> list[dict[str, Any]]:
+    parts = [_parts(row) for row in rows]
+    # One batch of signatures for the whole page.
+    keys = [
+        key for row, p in zip(rows, parts, strict=True) for key in media_keys(row, p.clips, p.track)
+    ]
+    urls = await signed(settings, storage, keys)
+    return [
+        card(
+            row,
+            author=p.author,
+            clips=p.clips,
+            tags=row.tags,
+            track=p.track,
+            viewer_id=viewer_id,
+            my_claps=row.my_claps or 0,
+            clap_total=row.clap_total or 0,
+            urls=urls,
+        )
+        for row, p in zip(rows, parts, strict=True)
+    ]
 
 
 async def _page(
     settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: repository.Cards, limit: int
 ) -> FeedPage:
     cards, cursor = split_page(rows, limit)
-    items = [await _card(settings, storage, viewer_id, row) for row in cards]
-    return {"items": items, "next_cursor": cursor}
+    return {"items": await _cards(settings, storage, viewer_id, cards), "next_cursor": cursor}
 
 
 async def home(
@@ -141,4 +164,5 @@ async def memory(
     row = await repository.one(db, viewer_id=viewer_id, memory_id=memory_id)
     if row is None:
         return None
-    return MemoryPublic.model_validate(await _card(settings, storage, viewer_id, row))
+    [shown] = await _cards(settings, storage, viewer_id, [row])
+    return MemoryPublic.model_validate(shown)

@@ -20,7 +20,7 @@ from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
-from keepsake.memories.views import card
+from keepsake.memories.views import card, media_keys, signed
 from keepsake.music import service as music
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
@@ -116,9 +116,8 @@ async def create_memory(
     tags = parse_hashtags(body.caption)
     await repository.insert(db, memory, clips, tags)
     await defer_processing(db, memory.id)
-    created = await card(
-        settings,
-        storage,
+    urls = await signed(settings, storage, media_keys(memory, clips, track))
+    created = card(
         memory,
         author=author,
         clips=clips,
@@ -128,6 +127,7 @@ async def create_memory(
         # A memory just created has no claps yet: no query needed to say so.
         my_claps=0,
         clap_total=0,
+        urls=urls,
     )
     return MemoryPublic.model_validate(created)
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from keepsake.config import Settings
 from keepsake.memories.models import MemoryStatus, Visibility
 from keepsake.music.models import MusicTrack
-from keepsake.music.service import track_view
+from keepsake.music.service import shown_track
 from keepsake.storage.base import Storage
 
 
@@ -62,27 +62,36 @@ class AuthorFields(Protocol):
     def display_name(self) -> str: ...
 
 
-async def _clip(
-    settings: Settings, storage: Storage, clip: ClipFields, ready: bool
-) -> dict[str, Any]:
-    ttl = settings.media_url_ttl
+def media_keys(
+    memory: MemoryFields, clips: Sequence[ClipFields], track: MusicTrack | None
+) -> list[str]:
+    """What a card shows signed URLs of: its clips' renditions once ready; its track."""
+    keys = []
+    if memory.status == MemoryStatus.ready:
+        keys = [key for clip in clips for key in (clip.video_key, clip.poster_key) if key]
+    if track is not None:
+        keys.append(track.storage_key)
+    return keys
+
+
+async def signed(settings: Settings, storage: Storage, keys: list[str]) -> dict[str, str]:
+    """Signed URLs of `keys`, made in one batch (for S3, one trip to a worker thread)."""
+    urls = await storage.media_urls(keys, expires_in=settings.media_url_ttl)
+    return dict(zip(keys, urls, strict=True))
+
+
+def _clip(clip: ClipFields, ready: bool, urls: Mapping[str, str]) -> dict[str, Any]:
     return {
         "id": clip.id,
         "duration_s": clip.duration_s,
         "width": clip.width,
         "height": clip.height,
-        "video_url": await storage.media_url(clip.video_key, expires_in=ttl)
-        if ready and clip.video_key
-        else None,
-        "poster_url": await storage.media_url(clip.poster_key, expires_in=ttl)
-        if ready and clip.poster_key
-        else None,
+        "video_url": urls[clip.video_key] if ready and clip.video_key else None,
+        "poster_url": urls[clip.poster_key] if ready and clip.poster_key else None,
     }
 
 
-async def card(
-    settings: Settings,
-    storage: Storage,
+def card(
     memory: MemoryFields,
     *,
     author: AuthorFields,
@@ -92,15 +101,16 @@ async def card(
     viewer_id: uuid.UUID,
     my_claps: int,
     clap_total: int,
+    urls: Mapping[str, str],
 ) -> dict[str, Any]:
     """The memory as `viewer_id` sees it: `MemoryPublic`'s shape, as plain values.
 
-    Feeds serialize these straight to JSON: building and validating 20 models a page cost
-    more CPU than the rest of the request. Routes answering with one memory validate it
-    into the model. `tests/test_feeds.py` checks that a feed's cards are exactly what
-    `MemoryPublic` makes of them.
+    `urls` holds the signed URLs of its `media_keys`. Feeds serialize cards straight to
+    JSON: building and validating 20 models a page cost more CPU than the rest of the
+    request. Routes answering with one memory validate it into the model.
+    `tests/test_feeds.py` checks that a feed's cards are exactly what `MemoryPublic` makes
+    of them.
     """
-    ready = memory.status == MemoryStatus.ready
     shown: dict[str, Any] = {
         "id": memory.id,
         "author": {"id": author.id, "handle": author.handle, "display_name": author.display_name},
@@ -108,10 +118,11 @@ async def card(
     }
     if memory.status == MemoryStatus.failed and memory.failure_code:
         shown["failure"] = {"code": memory.failure_code, "detail": memory.failure_detail or ""}
-    shown["clips"] = [await _clip(settings, storage, clip, ready) for clip in clips]
+    ready = memory.status == MemoryStatus.ready
+    shown["clips"] = [_clip(clip, ready, urls) for clip in clips]
     shown["duration_s"] = memory.duration_s
     shown["music_track"] = (
-        (await track_view(settings, storage, track)).model_dump() if track else None
+        shown_track(track, urls[track.storage_key]).model_dump() if track else None
     )
     shown["caption"] = memory.caption
     shown["hashtags"] = list(tags)

@@ -18,14 +18,16 @@ async def track(db: AsyncSession, track_id: uuid.UUID) -> MusicTrack | None:
     return await repository.get(db, track_id)
 
 
-async def track_view(settings: Settings, storage: Storage, track: MusicTrack) -> MusicTrackPublic:
+def shown_track(track: MusicTrack, url: str) -> MusicTrackPublic:
+    """The track as the apps see it; `url` is its file's signed URL."""
     return MusicTrackPublic(
-        id=track.id,
-        title=track.title,
-        artist=track.artist,
-        duration_s=track.duration_s,
-        url=await storage.media_url(track.storage_key, expires_in=settings.media_url_ttl),
+        id=track.id, title=track.title, artist=track.artist, duration_s=track.duration_s, url=url
     )
+
+
+async def track_view(settings: Settings, storage: Storage, track: MusicTrack) -> MusicTrackPublic:
+    url = await storage.media_url(track.storage_key, expires_in=settings.media_url_ttl)
+    return shown_track(track, url)
 
 
 async def library(
@@ -34,4 +36,8 @@ async def library(
     rows, cursor = split_page(
         await repository.page(db, limit=page.limit, after=page.after), page.limit
     )
-    return Page(items=[await track_view(settings, storage, t) for t in rows], next_cursor=cursor)
+    urls = await storage.media_urls(
+        [t.storage_key for t in rows], expires_in=settings.media_url_ttl
+    )
+    items = [shown_track(t, url) for t, url in zip(rows, urls, strict=True)]
+    return Page(items=items, next_cursor=cursor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -81,6 +81,10 @@ class Storage(Protocol):
 
     async def media_url(self, key: str, *, expires_in: timedelta) -> str:
         """A signed GET URL for the object that stops working after `expires_in`."""
+        ...
+
+    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+        """`media_url` of each key, in order, made together (a page signs dozens)."""
         ...
 
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
@@ -161,7 +161,12 @@ class LocalStorage:
         await anyio.to_thread.run_sync(_delete_matching, self.root / folder, stem)
 
     async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        return self._signed_media_url(key, media_expiry(expires_in, time.time()))
+        [url] = await self.media_urls([key], expires_in=expires_in)
+        return url
+
+    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+        expires = media_expiry(expires_in, time.time())
+        return [self._signed_media_url(key, expires) for key in keys]
 
     def _sign_media_url(self, key: str, expires: int) -> str:
         validate_key(key)

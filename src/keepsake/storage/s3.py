@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
@@ -133,20 +133,30 @@ class S3Storage:
                 await self._delete_batch(keys)
 
     async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        validate_key(key)
+        [url] = await self.media_urls([key], expires_in=expires_in)
+        return url
+
+    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+        validate_keys(keys)
         if self._cloudfront_url is not None:
-            return self._cloudfront_url(key, media_expiry(expires_in, time.time()))
-        seconds = _seconds(expires_in)
-        return await self._run(
-            self._client.generate_presigned_url,
-            "get_object",
-            Params={
-                "Bucket": self._bucket,
-                "Key": key,
-                "ResponseCacheControl": f"private, max-age={max(0, seconds)}",
-            },
-            ExpiresIn=seconds,
-        )
+            expires = media_expiry(expires_in, time.time())
+            return [self._cloudfront_url(key, expires) for key in keys]
+        # Presigning may refresh credentials over the network: one worker thread for all.
+        return await self._run(self._presigned_gets, keys, _seconds(expires_in))
+
+    def _presigned_gets(self, keys: Sequence[str], seconds: int) -> list[str]:
+        return [
+            self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ResponseCacheControl": f"private, max-age={max(0, seconds)}",
+                },
+                ExpiresIn=seconds,
+            )
+            for key in keys
+        ]
 
     async def _delete_batch(self, keys: list[str]) -> None:
         objects: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in keys]
