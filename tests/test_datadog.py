@@ -11,7 +11,9 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keepsake.db import libpq_url
 from keepsake.observability.metrics import Metrics
+from keepsake.readdb import read_pool
 
 DATADOG = Path(__file__).resolve().parent.parent / "deploy" / "datadog"
 # A Datadog metric query: `<aggregation>:<metric>{<scope>}`.
@@ -32,6 +34,8 @@ async def exported_metrics(engine: AsyncEngine) -> dict[str, str]:
     """The app's metric names and their types (counter, gauge, histogram)."""
     metrics = Metrics()
     metrics.watch_pool(engine)
+    # Never opened: its gauges are read from counters in memory.
+    metrics.watch_read_pool(read_pool(libpq_url(str(engine.url)), size=1))
     await metrics.queue_depth.refresh(engine)
     return {family.name: family.type for family in metrics.registry.collect()}
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from keepsake.readdb import ReadPool, ReadQuery
+from keepsake.readdb import ReadDb, ReadQuery
 from tests.conftest import Member
 from tests.test_profiles import assert_problem, patch_me
 
@@ -427,9 +427,9 @@ def statements(app: FastAPI) -> Iterator[list[str]]:
 
     read = ReadQuery.all
 
-    async def read_and_record(query: ReadQuery, pool: ReadPool, **values: Any) -> list[Any]:
+    async def read_and_record(query: ReadQuery, db: ReadDb, **values: Any) -> list[Any]:
         seen.append(query.sql)
-        return await read(query, pool, **values)
+        return await read(query, db, **values)
 
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)

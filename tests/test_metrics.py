@@ -143,6 +143,21 @@ async def test_pool_gauges_follow_the_engine(make_settings: Callable[..., Settin
     assert value(busy, "keepsake_db_pool_checked_out") == 1
 
 
+async def test_read_pool_gauges_follow_the_feeds_pool(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings(database_read_pool_size=3))
+    async with running(app) as client:
+        async with app.state.read_db.pool.connection():
+            busy = await scrape(client)
+        idle = await scrape(client)
+
+    assert value(busy, "keepsake_db_read_pool_checked_out") == 1
+    assert value(idle, "keepsake_db_read_pool_checked_out") == 0
+    assert (value(idle, "keepsake_db_read_pool_idle") or 0) >= 1
+    assert value(idle, "keepsake_db_read_pool_waiting") == 0
+
+
 async def test_media_processing_is_timed(settings: Settings, tmp_path: Path) -> None:
     app = create_app(settings)
     async with running(app) as client:

@@ -176,6 +176,7 @@ async def test_requests_queries_outgoing_calls_and_jobs_arrive_as_spans(
         me = {"Authorization": f"Bearer {token}"}
         assert (await client.get(f"/v1/users/{handle}", headers=me)).status_code == 200
         assert (await client.get("/v1/users/nobody", headers=me)).status_code == 404
+        assert (await client.get("/v1/feed/home", headers=me)).status_code == 200
         for probe in ("/healthz", "/readyz", "/metrics"):
             assert (await client.get(probe)).status_code == 200
         await run_jobs(app, *A_GOOD_AND_A_BAD_JOB)
@@ -204,6 +205,15 @@ async def test_requests_queries_outgoing_calls_and_jobs_arrive_as_spans(
     assert all(q.span.kind == Span.SPAN_KIND_CLIENT for q in queries)
     assert any("FROM users" in q.attributes["db.statement"] for q in queries)
     assert all(q.span.trace_id == found.span.trace_id for q in queries)
+
+    # Feed pages run outside SQLAlchemy (keepsake.readdb); their statement is a span too.
+    (feed,) = receiver.named("GET /v1/feed/home")
+    under = [s for s in receiver.spans if feed in receiver.ancestors(s)]
+    # The session check (the token is new to this process's cache), then the page.
+    (page,) = [s for s in under if "FROM memories" in s.attributes["db.statement"]]
+    assert page.name.startswith("SELECT ")
+    assert page.span.kind == Span.SPAN_KIND_CLIENT
+    assert len(under) == 2
 
     (sign_in,) = receiver.named("POST /v1/auth/apple")
     (jwks_fetch,) = [s for s in receiver.spans if s.attributes.get("http.url") == apple.url]

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from keepsake.accounts.mailer import Mailer
 from keepsake.config import Settings
 from keepsake.ratelimit import RateLimiter
-from keepsake.readdb import ReadPool
+from keepsake.readdb import ReadDb
 from keepsake.storage.base import Storage
 
 
@@ -33,13 +33,13 @@ async def _storage(request: Request) -> Storage:
     return storage
 
 
-async def _read_pool(request: Request) -> ReadPool:
-    pool: ReadPool = request.app.state.read_pool
-    return pool
+async def _read_db(request: Request) -> ReadDb:
+    db: ReadDb = request.app.state.read_db
+    return db
 
 
 AppSettings = Annotated[Settings, Depends(_settings)]
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
 AppMailer = Annotated[Mailer, Depends(_mailer)]
 AppStorage = Annotated[Storage, Depends(_storage)]
-AppReadPool = Annotated[ReadPool, Depends(_read_pool)]
+AppReadDb = Annotated[ReadDb, Depends(_read_db)]

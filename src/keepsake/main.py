@@ -34,7 +34,7 @@ from keepsake.observability import RequestContextMiddleware, Telemetry, configur
 from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
-from keepsake.readdb import read_pool
+from keepsake.readdb import ReadDb, read_pool
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
 from keepsake.worker import in_process_worker, job_resources
@@ -73,9 +73,11 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.settings = settings
             app.state.engine = engine
             app.state.sessionmaker = sessionmaker(engine)
-            app.state.read_pool = await stack.enter_async_context(
+            pool = await stack.enter_async_context(
                 read_pool(libpq_url(database_url), size=settings.database_read_pool_size)
             )
+            telemetry.metrics.watch_read_pool(pool)
+            app.state.read_db = ReadDb(pool, telemetry.tracing.statement_spans(engine.url))
             app.state.rate_limiter = RateLimiter(engine, enabled=settings.rate_limit_enabled)
             app.state.mailer = build_mailer(settings)
             app.state.storage = storage

@@ -12,6 +12,7 @@ SQL once at import, and run with psycopg on a small pool of autocommit connectio
 from __future__ import annotations
 
 import enum
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -22,6 +23,8 @@ from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import ClauseElement, make_url
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from keepsake.observability.tracing import StatementSpans
 
 _DIALECT = make_url("postgresql+psycopg://").get_dialect()()
 
@@ -49,14 +52,24 @@ class ReadQuery:
         }
         return cls(expanded.statement, fixed)
 
-    async def all(self, pool: ReadPool, **values: Any) -> list[NamedTuple]:
-        async with pool.connection() as conn:
+    async def all(self, db: ReadDb, **values: Any) -> list[NamedTuple]:
+        async with db.pool.connection() as conn:
             cursor = conn.cursor(row_factory=namedtuple_row)
-            await cursor.execute(self.sql, {**self.fixed, **values})
-            return await cursor.fetchall()
+            with db.spans.statement(self.sql) if db.spans else _UNTRACED:
+                await cursor.execute(self.sql, {**self.fixed, **values})
+                return await cursor.fetchall()
 
 
 ReadPool = AsyncConnectionPool[AsyncConnection[Any]]
+_UNTRACED = nullcontext()
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDb:
+    """The autocommit pool, and the spans its statements make in traced requests."""
+
+    pool: ReadPool
+    spans: StatementSpans | None
 
 
 async def _configure(conn: AsyncConnection[Any]) -> None:

@@ -50,7 +50,7 @@ from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Cursor
 from keepsake.privacy import memory_visible
-from keepsake.readdb import ReadPool, ReadQuery
+from keepsake.readdb import ReadDb, ReadQuery
 
 # Statements of any columns; rows are read by column name.
 AnySelect = Select[*tuple[Any, ...]]
@@ -241,20 +241,18 @@ async def _cards_of(db: AsyncSession, statement: AnySelect, params: dict[str, An
     return (await connection.execute(statement, params)).all()
 
 
-async def home(pool: ReadPool, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
-    return await _HOME.all(pool, **_page(viewer_id, limit, after))
+async def home(db: ReadDb, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
+    return await _HOME.all(db, **_page(viewer_id, limit, after))
 
 
-async def explore(
-    pool: ReadPool, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
-) -> Cards:
-    return await _EXPLORE.all(pool, **_page(viewer_id, limit, after))
+async def explore(db: ReadDb, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
+    return await _EXPLORE.all(db, **_page(viewer_id, limit, after))
 
 
 async def hashtag(
-    pool: ReadPool, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
+    db: ReadDb, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
 ) -> Cards:
-    return await _HASHTAG.all(pool, **_page(viewer_id, limit, after), tag=tag)
+    return await _HASHTAG.all(db, **_page(viewer_id, limit, after), tag=tag)
 
 
 async def person(

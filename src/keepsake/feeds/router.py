@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Path, Response
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentViewer
-from keepsake.deps import AppReadPool, AppSettings, AppStorage
+from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.feeds import service
 from keepsake.memories.hashtags import MAX_TAG_CHARS
@@ -52,14 +52,14 @@ TagPath = Annotated[
     responses=LIST_ERRORS,
 )
 async def home(
-    pool: AppReadPool,
+    db: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
     viewer: CurrentViewer,
     page: Pagination,
 ) -> Response:
     return _json(
-        await service.home(pool, settings=settings, storage=storage, viewer_id=viewer.id, page=page)
+        await service.home(db, settings=settings, storage=storage, viewer_id=viewer.id, page=page)
     )
 
 
@@ -71,7 +71,7 @@ async def home(
     responses=LIST_ERRORS,
 )
 async def explore(
-    pool: AppReadPool,
+    db: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
     viewer: CurrentViewer,
@@ -79,7 +79,7 @@ async def explore(
 ) -> Response:
     return _json(
         await service.explore(
-            pool, settings=settings, storage=storage, viewer_id=viewer.id, page=page
+            db, settings=settings, storage=storage, viewer_id=viewer.id, page=page
         )
     )
 
@@ -93,7 +93,7 @@ async def explore(
 )
 async def hashtag(
     tag: TagPath,
-    pool: AppReadPool,
+    db: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
     viewer: CurrentViewer,
@@ -101,6 +101,6 @@ async def hashtag(
 ) -> Response:
     return _json(
         await service.hashtag(
-            pool, settings=settings, storage=storage, viewer_id=viewer.id, tag=tag, page=page
+            db, settings=settings, storage=storage, viewer_id=viewer.id, tag=tag, page=page
         )
     )

@@ -21,7 +21,7 @@ from keepsake.memories.schemas import MemoryPublic
 from keepsake.memories.views import card, media_keys, signed
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest, split_page
-from keepsake.readdb import ReadPool
+from keepsake.readdb import ReadDb
 from keepsake.storage.base import Storage
 
 # A page of memory cards as plain values: `Page[MemoryPublic]`'s shape, ready for JSON.
@@ -105,21 +105,21 @@ async def _page(
 
 
 async def home(
-    pool: ReadPool, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
 ) -> FeedPage:
-    rows = await repository.home(pool, viewer_id=viewer_id, limit=page.limit, after=page.after)
+    rows = await repository.home(db, viewer_id=viewer_id, limit=page.limit, after=page.after)
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def explore(
-    pool: ReadPool, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
 ) -> FeedPage:
-    rows = await repository.explore(pool, viewer_id=viewer_id, limit=page.limit, after=page.after)
+    rows = await repository.explore(db, viewer_id=viewer_id, limit=page.limit, after=page.after)
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def hashtag(
-    pool: ReadPool,
+    db: ReadDb,
     *,
     settings: Settings,
     storage: Storage,
@@ -130,7 +130,7 @@ async def hashtag(
     """Tags are matched in the form captions store them: `#Café`, `café` and `CAFÉ` agree."""
     stored = normalize_tag(tag.removeprefix("#"))[:MAX_TAG_CHARS]
     rows = await repository.hashtag(
-        pool, viewer_id=viewer_id, tag=stored, limit=page.limit, after=page.after
+        db, viewer_id=viewer_id, tag=stored, limit=page.limit, after=page.after
     )
     return await _page(settings, storage, viewer_id, rows, page.limit)
 

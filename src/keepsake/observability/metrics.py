@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import structlog
 from prometheus_client import (
@@ -16,6 +17,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import QueuePool, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -93,6 +95,24 @@ class PoolUsage(Collector):
             yield GaugeMetricFamily(f"keepsake_db_pool_{name}", doc, value=value)
 
 
+class ReadPoolUsage(Collector):
+    """The feeds' autocommit pool (`keepsake.readdb`), read when scraped."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._pool.get_stats()
+        size, idle = stats.get("pool_size", 0), stats.get("pool_available", 0)
+        for name, doc, value in (
+            ("checked_out", "Connections lent to feed pages.", size - idle),
+            ("idle", "Open connections waiting in the pool.", idle),
+            ("size", "Connections open now (up to the pool's maximum).", size),
+            ("waiting", "Pages waiting for a connection.", stats.get("requests_waiting", 0)),
+        ):
+            yield GaugeMetricFamily(f"keepsake_db_read_pool_{name}", doc, value=value)
+
+
 class Metrics:
     """The app's own registry, so that several apps (tests) never collide."""
 
@@ -128,6 +148,9 @@ class Metrics:
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         self.registry.register(PoolUsage(engine))
+
+    def watch_read_pool(self, pool: AsyncConnectionPool[Any]) -> None:
+        self.registry.register(ReadPoolUsage(pool))
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

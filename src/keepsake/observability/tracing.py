@@ -9,7 +9,8 @@ Without an endpoint there is no provider at all, and no instrumentation is insta
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -23,8 +24,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanKind, StatusCode
-from sqlalchemy import event
+from opentelemetry.trace import Span, SpanKind, StatusCode
+from sqlalchemy import URL, event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -102,9 +103,16 @@ class Tracing:
             "exclude": _is_probe,
         }
 
+    def statement_spans(self, url: URL) -> StatementSpans | None:
+        """Spans for statements run on the database at `url`; None when not tracing."""
+        if self.provider is None:
+            return None
+        return StatementSpans(self.provider.get_tracer("keepsake.db"), url)
+
     def instrument_engine(self, engine: AsyncEngine) -> None:
-        if self.provider is not None:
-            SqlSpans(self.provider.get_tracer("keepsake.db"), engine)
+        spans = self.statement_spans(engine.url)
+        if spans is not None:
+            SqlSpans(spans, engine)
 
     def instrument_client(self, client: httpx.AsyncClient) -> None:
         """A client span per outgoing request of this client (JWKS, push providers)."""
@@ -120,19 +128,15 @@ class Tracing:
             self.provider.shutdown()
 
 
-class SqlSpans:
-    """A client span per SQL statement that runs inside a traced request, job or sweep.
+class StatementSpans:
+    """A client span per SQL statement run inside a traced request, job or sweep.
 
-    Ours rather than contrib's: `SQLAlchemyInstrumentor().instrument(engine=...)` works
-    once per process (a second app gets nothing) and patches `create_engine` for every
-    engine; and its per-engine tracer does its work for every statement, even when the
-    request is not sampled, and makes a trace of each statement run outside any request
-    (probes, the metrics scrape). Statements outside a recording span cost one check here.
+    Statements outside a recording span (probes, the metrics scrape, unsampled requests)
+    cost one check and make no trace.
     """
 
-    def __init__(self, tracer: trace.Tracer, engine: AsyncEngine) -> None:
+    def __init__(self, tracer: trace.Tracer, url: URL) -> None:
         self._tracer = tracer
-        url = engine.url
         self._database = url.database or "postgresql"
         self._attributes: dict[str, str | int] = {
             "db.system": "postgresql",
@@ -141,6 +145,50 @@ class SqlSpans:
             "net.peer.name": url.host or "",
             "net.peer.port": url.port or 5432,
         }
+
+    def start(self, statement: str) -> Span | None:
+        if not trace.get_current_span().is_recording():
+            return None
+        words = statement.split(None, 1)
+        operation = words[0].upper() if words else "SQL"
+        return self._tracer.start_span(
+            f"{operation} {self._database}",
+            kind=SpanKind.CLIENT,
+            attributes={**self._attributes, "db.operation": operation, "db.statement": statement},
+        )
+
+    @staticmethod
+    def failed(span: Span, error: BaseException) -> None:
+        span.record_exception(error)
+        span.set_status(StatusCode.ERROR, type(error).__name__)
+        span.end()
+
+    @contextmanager
+    def statement(self, statement: str) -> Iterator[None]:
+        """Around one statement run without SQLAlchemy (see `keepsake.readdb`)."""
+        span = self.start(statement)
+        if span is None:
+            yield
+            return
+        try:
+            yield
+        except BaseException as error:
+            self.failed(span, error)
+            raise
+        span.end()
+
+
+class SqlSpans:
+    """`StatementSpans` for every statement an engine runs.
+
+    Ours rather than contrib's: `SQLAlchemyInstrumentor().instrument(engine=...)` works
+    once per process (a second app gets nothing) and patches `create_engine` for every
+    engine; and its per-engine tracer does its work for every statement, even when the
+    request is not sampled, and makes a trace of each statement run outside any request.
+    """
+
+    def __init__(self, spans: StatementSpans, engine: AsyncEngine) -> None:
+        self._spans = spans
         # The listeners live on this engine and go away with it.
         target = engine.sync_engine
         event.listen(target, "before_cursor_execute", self._started)
@@ -156,16 +204,11 @@ class SqlSpans:
         context: ExecutionContext | None,
         executemany: bool,
     ) -> None:
-        if context is None or not trace.get_current_span().is_recording():
+        if context is None:
             return
-        words = statement.split(None, 1)
-        operation = words[0].upper() if words else "SQL"
-        span = self._tracer.start_span(
-            f"{operation} {self._database}",
-            kind=SpanKind.CLIENT,
-            attributes={**self._attributes, "db.operation": operation, "db.statement": statement},
-        )
-        setattr(context, _SPAN, span)
+        span = self._spans.start(statement)
+        if span is not None:
+            setattr(context, _SPAN, span)
 
     def _finished(
         self,
@@ -183,6 +226,4 @@ class SqlSpans:
     def _failed(self, failure: ExceptionContext) -> None:
         span = getattr(failure.execution_context, _SPAN, None)
         if span is not None:
-            span.record_exception(failure.original_exception)
-            span.set_status(StatusCode.ERROR, type(failure.original_exception).__name__)
-            span.end()
+            self._spans.failed(span, failure.original_exception)
