@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from pydantic import SecretStr
 
 from keepsake.config import Settings
 from keepsake.main import create_app
+from keepsake.security import AccessClaims, issue_access_token
 from tests.conftest import running
 from tests.test_signup_login import assert_problem
 
@@ -28,6 +31,22 @@ async def test_readyz_reports_an_unreachable_database(make_settings: Callable[..
         response = await client.get("/readyz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable"}
+
+        token = issue_access_token(
+            settings, AccessClaims(uuid.uuid4(), uuid.uuid4()), now=datetime.now(UTC)
+        )
+        signed_in = {"Authorization": f"Bearer {token}"}
+        # The feeds' path and the ORM's: both say "try again" rather than fail.
+        for method, path, body in (
+            ("GET", "/v1/feed/home", None),
+            ("GET", "/v1/me", None),
+            ("POST", "/v1/auth/login", {"email": "mina@example.com", "password": "x" * 12}),
+        ):
+            response = await client.request(method, path, json=body, headers=signed_in)
+            assert_problem(response, 503, "unavailable")
+            assert response.headers["retry-after"] == "5"
+    # The apps learn it from the API docs.
+    assert "503" in create_app(settings).openapi()["info"]["description"]
 
 
 async def test_metrics_record_requests_by_route(client: httpx.AsyncClient) -> None:

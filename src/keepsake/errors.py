@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("keepsake")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -165,8 +170,31 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, dict(exc.headers or {}))
 
 
+# The database cannot be reached, or a connection not had in time: the request may work
+# in a moment, so it is a 503 to retry rather than a 500.
+DATABASE_UNAVAILABLE = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.TimeoutError,
+    psycopg.OperationalError,
+)
+RETRY_DATABASE_AFTER_S = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database.unavailable", path=request.url.path, error=repr(exc))
+    problem = Problem(
+        title=Unavailable.title,
+        status=Unavailable.status,
+        detail="The service cannot reach its database just now; try again shortly.",
+        code=Unavailable.code,
+    )
+    return problem_response(problem, {"Retry-After": str(RETRY_DATABASE_AFTER_S)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -85,5 +85,7 @@ def read_pool(conninfo: str, *, size: int) -> ReadPool:
         max_size=size,
         kwargs={"autocommit": True},
         configure=_configure,
+        # Then `PoolTimeout`, answered 503: a page is not worth waiting longer for.
+        timeout=5,
         open=False,
     )
