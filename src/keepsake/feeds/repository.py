@@ -216,6 +216,7 @@ _PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
 _HOME = ReadQuery.compile(_home(), *_PAGE_PARAMS)
 _EXPLORE = ReadQuery.compile(_explore(), *_PAGE_PARAMS)
 _HASHTAG = ReadQuery.compile(_hashtag(), *_PAGE_PARAMS, "tag")
+_READ_ONE = ReadQuery.compile(_one(), "viewer_id", "memory_id")
 _PERSON, _ONE = _person(), _one()
 
 # A row of card columns, read by name: SQLAlchemy's `Row` or psycopg's named tuple.
@@ -269,4 +270,10 @@ async def person(
 
 async def one(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
     found = await _cards_of(db, _ONE, {"viewer_id": viewer_id, "memory_id": memory_id})
+    return found[0] if found else None
+
+
+async def read_one(db: ReadDb, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
+    """`one`, outside any transaction: for reads that change nothing."""
+    found = await _READ_ONE.all(db, viewer_id=viewer_id, memory_id=memory_id)
     return found[0] if found else None

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Path, Response
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentViewer
 from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.feeds import service
+from keepsake.jsonbody import json_response
 from keepsake.memories.hashtags import MAX_TAG_CHARS
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Page, Pagination
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
 
-# Pages are serialized here rather than through their model (see `memories.views.card`);
-# the model still describes them in the API docs.
+# Pages are written without their model (see `memories.views.card`), which still
+# describes them in the API docs.
 FEED_PAGE = Page[MemoryPublic]
-
-
-def _json(page: service.FeedPage) -> Response:
-    # As pydantic writes them: UTC times end in `Z`.
-    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 LIST_ERRORS = responses(*AUTH_ERRORS, invalid=("invalid_cursor",))
@@ -58,7 +53,7 @@ async def home(
     viewer: CurrentViewer,
     page: Pagination,
 ) -> Response:
-    return _json(
+    return json_response(
         await service.home(db, settings=settings, storage=storage, viewer_id=viewer.id, page=page)
     )
 
@@ -77,7 +72,7 @@ async def explore(
     viewer: CurrentViewer,
     page: Pagination,
 ) -> Response:
-    return _json(
+    return json_response(
         await service.explore(
             db, settings=settings, storage=storage, viewer_id=viewer.id, page=page
         )
@@ -99,7 +94,7 @@ async def hashtag(
     viewer: CurrentViewer,
     page: Pagination,
 ) -> Response:
-    return _json(
+    return json_response(
         await service.hashtag(
             db, settings=settings, storage=storage, viewer_id=viewer.id, tag=tag, page=page
         )

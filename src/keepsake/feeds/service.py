@@ -166,3 +166,14 @@ async def memory(
         return None
     [shown] = await _cards(settings, storage, viewer_id, [row])
     return MemoryPublic.model_validate(shown)
+
+
+async def memory_card(
+    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """`memory` as plain values, read outside any transaction."""
+    row = await repository.read_one(db, viewer_id=viewer_id, memory_id=memory_id)
+    if row is None:
+        return None
+    [shown] = await _cards(settings, storage, viewer_id, [row])
+    return shown

@@ -7,11 +7,12 @@ import uuid
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
 from keepsake.idempotency import IdempotencyKey, once
+from keepsake.jsonbody import json_response
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
 from keepsake.memories import service
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
@@ -68,18 +69,20 @@ async def create_memory(
 @router.get(
     "/memories/{memory_id}",
     summary="One memory, if you may see it.",
+    response_model=MemoryPublic,
     responses=responses(*AUTH_ERRORS, service.MemoryNotFound),
 )
 async def get_memory(
     memory_id: uuid.UUID,
-    db: DbSession,
+    reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
-    user: CurrentUser,
-) -> MemoryPublic:
-    return await service.get_memory(
-        db, settings=settings, storage=storage, viewer=user, memory_id=memory_id
+    viewer: CurrentViewer,
+) -> Response:
+    card = await service.read_memory(
+        reads, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
     )
+    return json_response(card)
 
 
 @router.patch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from keepsake.memories.views import card, media_keys, signed
 from keepsake.music import service as music
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
+from keepsake.readdb import ReadDb
 from keepsake.security import utcnow
 from keepsake.storage.base import Storage
 
@@ -152,6 +154,18 @@ async def get_memory(
     """One statement: the feeds' card query decides visibility in SQL and loads the rest."""
     card = await feeds.memory(
         db, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
+    )
+    if card is None:
+        raise MemoryNotFound("No such memory.")
+    return card
+
+
+async def read_memory(
+    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> dict[str, Any]:
+    """`get_memory` for a plain read: one statement outside any transaction."""
+    card = await feeds.memory_card(
+        db, settings=settings, storage=storage, viewer_id=viewer_id, memory_id=memory_id
     )
     if card is None:
         raise MemoryNotFound("No such memory.")
