@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keepsake.accounts.auth_cache import AuthCache
 from keepsake.db import libpq_url
 from keepsake.observability.metrics import Metrics
 from keepsake.readdb import read_pool
@@ -36,6 +37,7 @@ async def exported_metrics(engine: AsyncEngine) -> dict[str, str]:
     metrics.watch_pool(engine)
     # Never opened: its gauges are read from counters in memory.
     metrics.watch_read_pool(read_pool(libpq_url(str(engine.url)), size=1))
+    metrics.watch_auth_cache(AuthCache(1))
     await metrics.queue_depth.refresh(engine)
     return {family.name: family.type for family in metrics.registry.collect()}
 

@@ -158,6 +158,22 @@ async def test_read_pool_gauges_follow_the_feeds_pool(
     assert value(idle, "keepsake_db_read_pool_waiting") == 0
 
 
+async def test_the_session_cache_reports_whether_it_is_trusted(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = create_app(make_settings())
+    async with running(app) as client:
+        listening = await scrape(client)
+    off = create_app(make_settings(auth_cache_enabled=False))
+    async with running(off) as client:
+        disabled = await scrape(client)
+
+    assert value(listening, "keepsake_auth_cache_active") == 1
+    assert value(listening, "keepsake_auth_cache_entries") == 0
+    assert value(listening, "keepsake_auth_cache_invalidations_total") is not None
+    assert value(disabled, "keepsake_auth_cache_active") == 0
+
+
 async def test_media_processing_is_timed(settings: Settings, tmp_path: Path) -> None:
     app = create_app(settings)
     async with running(app) as client:

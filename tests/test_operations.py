@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+import psycopg.errors
+import psycopg_pool
+import sqlalchemy.exc
 from pydantic import SecretStr
 
 from keepsake.config import Settings
+from keepsake.db import libpq_url
+from keepsake.errors import database_unreachable
 from keepsake.main import create_app
+from keepsake.readdb import ReadDb, read_pool
 from keepsake.security import AccessClaims, issue_access_token
-from tests.conftest import running
+from tests.conftest import Member, running
 from tests.test_signup_login import assert_problem
 
 
@@ -124,3 +131,43 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"`KEEPSAKE_{name.upper()}`" not in readme]
     assert missing == []
+
+
+def test_only_an_unreachable_database_is_a_503() -> None:
+    unreachable: tuple[BaseException, ...] = (
+        psycopg.OperationalError("connection refused"),
+        psycopg_pool.PoolTimeout("no connection in 5 s"),
+        psycopg.errors.lookup("08006")("connection failure"),
+        psycopg.errors.AdminShutdown("terminating connection"),
+        sqlalchemy.exc.TimeoutError("QueuePool limit reached"),
+        sqlalchemy.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")),
+    )
+    for error in unreachable:
+        assert database_unreachable(error), error
+    # The same classes also carry bugs and incidents: those stay 500s, with a traceback.
+    deadlock = psycopg.errors.DeadlockDetected("deadlock detected")
+    failing: tuple[BaseException, ...] = (
+        deadlock,
+        psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+        sqlalchemy.exc.OperationalError("UPDATE …", {}, deadlock),
+        ValueError("not a database error"),
+    )
+    for error in failing:
+        assert not database_unreachable(error), error
+
+
+async def test_a_feed_page_that_gets_no_connection_is_a_503(
+    make_settings: Callable[..., Any],
+    sign_up: Callable[..., Awaitable[Member]],
+    database_url: str,
+) -> None:
+    mina = await sign_up("mina")
+    app = create_app(make_settings())
+    async with running(app) as client:
+        # One connection, held here: the page waits its (shortened) timeout for it.
+        pool = read_pool(libpq_url(database_url), size=1, timeout=0.2)
+        async with pool, pool.connection():
+            app.state.read_db = ReadDb(pool, None)
+            response = await client.get("/v1/feed/home", headers=mina.headers)
+    assert_problem(response, 503, "unavailable")
+    assert response.headers["retry-after"] == "5"

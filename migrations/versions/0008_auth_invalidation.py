@@ -10,7 +10,7 @@ the services: every path that revokes a session or changes an account (log-out, 
 reuse, password reset, deletion and its purge, suspension, the admin CLI, raw SQL) is
 covered without remembering to notify, and PostgreSQL delivers the notification only
 when that transaction commits. The payload names the row: `s:<session id>` or
-`u:<user id>`.
+`u:<user id>`; a TRUNCATE of either table sends `*` (forget everything).
 
 The `WHEN` clauses keep the frequent updates silent: profile edits, and refresh-token
 rotation, which touches `last_used_at` and pushes `expires_at` later. A later expiry
@@ -29,17 +29,27 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # TG_ARGV[0] is the payload's prefix; the id never changes on UPDATE, so OLD serves both.
+    # TG_ARGV[0] is the payload's prefix; the id never changes on UPDATE, so OLD serves
+    # both. A TRUNCATE has no rows to name: `*` makes every process forget everything.
     op.execute(
         """
         CREATE FUNCTION keepsake_auth_notify() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM pg_notify('keepsake_auth', TG_ARGV[0] || OLD.id::text);
+            IF TG_LEVEL = 'STATEMENT' THEN
+                PERFORM pg_notify('keepsake_auth', '*');
+            ELSE
+                PERFORM pg_notify('keepsake_auth', TG_ARGV[0] || OLD.id::text);
+            END IF;
             RETURN NULL;
         END
         $$
         """
     )
+    for table in ("sessions", "users"):
+        op.execute(
+            f"CREATE TRIGGER {table}_auth_truncated AFTER TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION keepsake_auth_notify()"
+        )
     op.execute(
         """
         CREATE TRIGGER sessions_auth_changed
@@ -76,6 +86,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER users_auth_truncated ON users")
+    op.execute("DROP TRIGGER sessions_auth_truncated ON sessions")
     op.execute("DROP TRIGGER users_auth_deleted ON users")
     op.execute("DROP TRIGGER users_auth_changed ON users")
     op.execute("DROP TRIGGER sessions_auth_deleted ON sessions")

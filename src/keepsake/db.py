@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from keepsake.errors import AppError
 
@@ -65,11 +65,18 @@ def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         # No pre-ping: it costs a round trip on every request. A connection broken by a
         # failover fails one request, and SQLAlchemy then discards the whole pool.
         pool_recycle=1800,
+        # Times come back in UTC whatever the server's default, as the API writes them.
+        connect_args={"options": "-c TimeZone=UTC"},
     )
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    # A Session class of its own: listeners on it (`auth_cache.forget_on_commit`) then
+    # belong to this factory, not to every app in the process.
+    own = type("KeepsakeSession", (Session,), {})
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=own
+    )
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

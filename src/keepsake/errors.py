@@ -170,17 +170,34 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem, dict(exc.headers or {}))
 
 
-# The database cannot be reached, or a connection not had in time: the request may work
-# in a moment, so it is a 503 to retry rather than a 500.
-DATABASE_UNAVAILABLE = (
+# What these raise when the database cannot be reached, or no connection came in time;
+# other errors of the same classes (deadlocks, timeouts of a statement, a full disk) are
+# bugs or incidents and stay 500s, logged with their traceback.
+DATABASE_ERRORS = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.TimeoutError,
     psycopg.OperationalError,
 )
+# SQLSTATE: the server is shutting down or restarting (class 08 is connection trouble).
+_SHUTTING_DOWN = frozenset({"57P01", "57P02", "57P03"})
 RETRY_DATABASE_AFTER_S = 5
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` means "no database just now", which a retry may get past."""
+    if isinstance(error, sqlalchemy.exc.TimeoutError):
+        return True
+    driver_error = error.orig if isinstance(error, sqlalchemy.exc.DBAPIError) else error
+    if not isinstance(driver_error, psycopg.OperationalError):
+        return False
+    # No SQLSTATE: the client's own failure to connect, or its pool's timeout.
+    sqlstate = driver_error.sqlstate
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _SHUTTING_DOWN
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unreachable(exc):
+        raise exc
     log.warning("database.unavailable", path=request.url.path, error=repr(exc))
     problem = Problem(
         title=Unavailable.title,
@@ -193,8 +210,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
-    for error in DATABASE_UNAVAILABLE:
-        app.add_exception_handler(error, _database_unavailable)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from keepsake import __doc__ as description
-from keepsake.accounts.auth_cache import AuthCache, listening
+from keepsake.accounts.auth_cache import AuthCache, forget_on_commit, listening
 from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.providers import JwksCache
@@ -84,6 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.http = http
             app.state.jwks = JwksCache(http, ttl=settings.jwks_cache_ttl)
             app.state.auth_cache = AuthCache(settings.auth_cache_max_entries)
+            forget_on_commit(app.state.auth_cache, app.state.sessionmaker)
+            telemetry.metrics.watch_auth_cache(app.state.auth_cache)
             if settings.auth_cache_enabled:
                 await stack.enter_async_context(listening(app.state.auth_cache, database_url))
             if settings.worker_in_process:

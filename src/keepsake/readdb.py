@@ -77,15 +77,23 @@ async def _configure(conn: AsyncConnection[Any]) -> None:
     set_json_loads(orjson.loads, conn)
 
 
-def read_pool(conninfo: str, *, size: int) -> ReadPool:
-    """Autocommit connections for `ReadQuery`; opened by the app's lifespan."""
+def read_pool(conninfo: str, *, size: int, timeout: float = 5.0) -> ReadPool:
+    """Autocommit connections for `ReadQuery`; opened by the app's lifespan.
+
+    A request waits at most `timeout` seconds for a connection, then gets `PoolTimeout`,
+    answered 503: a page is not worth waiting longer for.
+    """
     return AsyncConnectionPool(
         conninfo,
         min_size=1,
         max_size=size,
-        kwargs={"autocommit": True},
+        kwargs={
+            "autocommit": True,
+            # Found in pg_stat_activity; and times in UTC, as the API writes them.
+            "application_name": "keepsake-reads",
+            "options": "-c TimeZone=UTC",
+        },
         configure=_configure,
-        # Then `PoolTimeout`, answered 503: a page is not worth waiting longer for.
-        timeout=5,
+        timeout=timeout,
         open=False,
     )

@@ -19,13 +19,18 @@ from dataclasses import dataclass
 
 import psycopg
 import structlog
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from keepsake.accounts.models import Role
 from keepsake.db import libpq_url
 
 CHANNEL = "keepsake_auth"
+# In a session's `info`: what its transaction ends, for this process to forget on commit.
+_ENDED = "keepsake_auth_ended"
 # Shown in pg_stat_activity, so an operator (or a test) can find the listener.
 LISTENER_NAME = "keepsake-auth-listener"
+STARTUP_WAIT_S = 2.0
 FIRST_RETRY_S = 0.5
 LAST_RETRY_S = 30.0
 
@@ -38,7 +43,6 @@ class Viewer:
 
     id: uuid.UUID
     session_id: uuid.UUID
-    role: Role
 
 
 class AuthCache:
@@ -149,7 +153,8 @@ class AuthCache:
         self._announce()
 
     async def wait_until(self, predicate: Callable[[AuthCache], bool]) -> None:
-        """Return once `predicate(cache)` holds, re-checked after each listener event."""
+        """Return once `predicate(cache)` holds, re-checked after each listener event
+        (connected, notified, disconnected)."""
         while not predicate(self):
             await self._changed.wait()
 
@@ -157,6 +162,35 @@ class AuthCache:
         # Waiters hold the event being set; later ones wait on the fresh one.
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+def note_ended(db: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
+    """This transaction ends the user's session (or all of them when `session_id` is None).
+
+    The triggers' notification reaches every process, this one too, but a moment after
+    the commit; a client that logs out and at once reuses its token meets this process
+    first, which must already refuse it (see `forget_on_commit`).
+    """
+    db.info.setdefault(_ENDED, []).append((user_id, session_id))
+
+
+def forget_on_commit(cache: AuthCache, factory: async_sessionmaker[AsyncSession]) -> None:
+    """Forget what a transaction of `factory` ended as soon as it commits."""
+
+    def committed(session: Session) -> None:
+        for user_id, session_id in session.info.pop(_ENDED, ()):
+            if session_id is None:
+                cache.forget_user(user_id)
+            else:
+                cache.forget_session(session_id)
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(_ENDED, None)
+
+    # `db.sessionmaker` gives each factory a Session class of its own.
+    session_class = factory.kw["sync_session_class"]
+    event.listen(session_class, "after_commit", committed)
+    event.listen(session_class, "after_rollback", rolled_back)
 
 
 async def listen(cache: AuthCache, database_url: str) -> None:
@@ -197,6 +231,11 @@ async def listening(cache: AuthCache, database_url: str) -> AsyncIterator[None]:
     """Run the cache's listener in the background while the block runs."""
     task = asyncio.create_task(listen(cache, database_url), name="auth-cache-listener")
     try:
+        # Serve once it listens (normally within milliseconds), so that the first requests
+        # are cached too; a database that does not answer delays the start this much.
+        with suppress(TimeoutError):
+            async with asyncio.timeout(STARTUP_WAIT_S):
+                await cache.wait_until(lambda c: c.active)
         yield
     finally:
         task.cancel()

@@ -86,10 +86,10 @@ async def _viewer(
         )
     if holder is None:
         raise service.SessionRevoked("This session has ended; sign in again.")
-    user_id, role, status, session_expires_at = holder
+    user_id, status, session_expires_at = holder
     if status == AccountStatus.suspended:
         raise service.AccountSuspended("This account is suspended.")
-    viewer = Viewer(id=user_id, session_id=claims.session_id, role=role)
+    viewer = Viewer(id=user_id, session_id=claims.session_id)
     valid_until = min(_token_expiry(token), session_expires_at.timestamp())
     cache.put(token, viewer, valid_until=valid_until, epoch=epoch)
     return viewer

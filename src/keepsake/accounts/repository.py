@@ -10,12 +10,12 @@ from sqlalchemy import ColumnElement, Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from keepsake.accounts.auth_cache import note_ended
 from keepsake.accounts.models import (
     AccountStatus,
     Identity,
     OneTimeToken,
     RefreshToken,
-    Role,
     Session,
     User,
 )
@@ -88,10 +88,10 @@ async def user_for_session(
 
 async def session_holder(
     conn: AsyncConnection, *, user_id: uuid.UUID, session_id: uuid.UUID
-) -> Row[uuid.UUID, Role, AccountStatus, datetime] | None:
-    """`user_for_session` without the ORM: the holder's id, role, status, session expiry."""
+) -> Row[uuid.UUID, AccountStatus, datetime] | None:
+    """`user_for_session` without the ORM: the holder's id, status, session expiry."""
     query = (
-        select(User.id, User.role, User.status, Session.expires_at)
+        select(User.id, User.status, Session.expires_at)
         .join(Session, Session.user_id == User.id)
         .where(*_live_session(user_id, session_id))
     )
@@ -126,6 +126,7 @@ async def revoke_sessions(
     if session_id is not None:
         query = query.where(Session.id == session_id)
     result = await db.execute(query.values(revoked_at=func.now(), revoked_reason=reason))
+    note_ended(db, user_id=user_id, session_id=session_id)
     return int(getattr(result, "rowcount", 0))
 
 

@@ -46,7 +46,10 @@ class ExportPublic(BaseModel):
     expires_at: datetime | None = Field(
         default=None,
         exclude_if=_absent,
-        description="When `url` stops working; ask again for a fresh link.",
+        description=(
+            "`url` works at least until then (signed URLs may last a few minutes more); "
+            "ask again for a fresh link."
+        ),
     )
     available_until: datetime | None = Field(
         default=None,

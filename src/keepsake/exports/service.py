@@ -84,7 +84,8 @@ async def _view(
     if export.status == ExportStatus.pending:
         return ExportPublic(id=export.id, status="pending", created_at=export.created_at)
     assert export.expires_at is not None, "a ready export always has an expiry"
-    # The link never outlives the file it points at.
+    # Asked to last no longer than the file. Signed URLs round their expiry up (at most
+    # `MEDIA_EXPIRY_STEP`), so one may outlive the file by minutes, then find nothing.
     link_ttl = min(settings.media_url_ttl, export.expires_at - now)
     url = await storage.media_url(archive_key(export.user_id, export.id), expires_in=link_ttl)
     return ExportPublic(

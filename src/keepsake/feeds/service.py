@@ -54,6 +54,13 @@ class _Parts:
     track: MusicTrack | None
 
 
+def _clip(fields: list[Any]) -> _Clip:
+    clip_id, duration_s, width, height, video_key, poster_key = fields
+    # JSON writes a whole-number double as an integer: `2.0` would come back as `2`.
+    duration = None if duration_s is None else float(duration_s)
+    return _Clip(clip_id, duration, width, height, video_key, poster_key)
+
+
 def _parts(row: repository.Card) -> _Parts:
     track = None
     if row.track_id is not None:
@@ -67,7 +74,7 @@ def _parts(row: repository.Card) -> _Parts:
     return _Parts(
         author=_Author(row.author_id, row.author_handle, row.author_display_name),
         # Clips arrive as JSON arrays `[id, duration_s, width, height, video_key, poster_key]`.
-        clips=[_Clip(*c) for c in row.clips or ()],
+        clips=[_clip(c) for c in row.clips or ()],
         track=track,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from prometheus_client import (
@@ -15,7 +15,7 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import QueuePool, text
@@ -113,6 +113,39 @@ class ReadPoolUsage(Collector):
             yield GaugeMetricFamily(f"keepsake_db_read_pool_{name}", doc, value=value)
 
 
+class WatchedAuthCache(Protocol):
+    active: bool
+    notifications_applied: int
+
+    def __len__(self) -> int: ...
+
+
+class AuthCacheUsage(Collector):
+    """The session cache (`keepsake.accounts.auth_cache`), read when scraped.
+
+    `active` 0 for long means its listener cannot reach the database: every request then
+    checks its session in the database, which is slower but still correct.
+    """
+
+    def __init__(self, cache: WatchedAuthCache) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "keepsake_auth_cache_active",
+            "1 while the cache hears invalidations and is trusted, else 0.",
+            value=int(self._cache.active),
+        )
+        yield GaugeMetricFamily(
+            "keepsake_auth_cache_entries", "Access tokens cached.", value=len(self._cache)
+        )
+        yield CounterMetricFamily(
+            "keepsake_auth_cache_invalidations",
+            "Notifications of ended sessions and changed accounts applied.",
+            value=self._cache.notifications_applied,
+        )
+
+
 class Metrics:
     """The app's own registry, so that several apps (tests) never collide."""
 
@@ -151,6 +184,9 @@ class Metrics:
 
     def watch_read_pool(self, pool: AsyncConnectionPool[Any]) -> None:
         self.registry.register(ReadPoolUsage(pool))
+
+    def watch_auth_cache(self, cache: WatchedAuthCache) -> None:
+        self.registry.register(AuthCacheUsage(cache))
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -21,9 +21,10 @@ MAX_KEY_LENGTH = 512
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
 
 
-# Media URLs expire on this grid rather than a fixed time after each request: every
-# request within one step signs a key to the same URL, so the apps' and the CDN's caches
-# can reuse it, and a server signs each key once per step (signed URLs are cached).
+# Local and CloudFront media URLs expire on this grid rather than a fixed time after each
+# request: every request within one step signs a key to the same URL, so the apps' and
+# the CDN's caches can reuse it, and a server signs each key once per step (cached).
+# Plain S3 presigned URLs cannot: they carry their signing time.
 MEDIA_EXPIRY_STEP = 300
 SIGNED_URL_CACHE_SIZE = 65_536
 
