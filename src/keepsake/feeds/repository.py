@@ -216,8 +216,8 @@ _PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
 _HOME = ReadQuery.compile(_home(), *_PAGE_PARAMS)
 _EXPLORE = ReadQuery.compile(_explore(), *_PAGE_PARAMS)
 _HASHTAG = ReadQuery.compile(_hashtag(), *_PAGE_PARAMS, "tag")
-_READ_ONE = ReadQuery.compile(_one(), "viewer_id", "memory_id")
 _PERSON, _ONE = _person(), _one()
+_READ_ONE = ReadQuery.compile(_ONE, "viewer_id", "memory_id")
 
 # A row of card columns, read by name: SQLAlchemy's `Row` or psycopg's named tuple.
 Card = Any

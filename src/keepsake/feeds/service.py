@@ -166,10 +166,8 @@ async def memory(
 ) -> MemoryPublic | None:
     """One memory as the viewer may see it, or None when they may not (or it is gone)."""
     row = await repository.one(db, viewer_id=viewer_id, memory_id=memory_id)
-    if row is None:
-        return None
-    [shown] = await _cards(settings, storage, viewer_id, [row])
-    return MemoryPublic.model_validate(shown)
+    shown = await _card_of(settings, storage, viewer_id, row)
+    return None if shown is None else MemoryPublic.model_validate(shown)
 
 
 async def memory_card(
@@ -177,6 +175,12 @@ async def memory_card(
 ) -> dict[str, Any] | None:
     """`memory` as plain values, read outside any transaction."""
     row = await repository.read_one(db, viewer_id=viewer_id, memory_id=memory_id)
+    return await _card_of(settings, storage, viewer_id, row)
+
+
+async def _card_of(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card | None
+) -> dict[str, Any] | None:
     if row is None:
         return None
     [shown] = await _cards(settings, storage, viewer_id, [row])
