@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from profile_read import BIN, LOAD_CPU, served, wrk  # noqa: E402 - beside this script
-from tests.media_factory import write_video  # noqa: E402
+from tests.fixtures.media_factory import write_video  # noqa: E402
 
 from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
 from keepsake.memories.hashtags import parse_hashtags  # noqa: E402

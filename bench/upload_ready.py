@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.media_factory import write_video  # noqa: E402 - after the path is set
+from tests.fixtures.media_factory import write_video  # noqa: E402 - after the path is set
 
 BIN = Path(sys.executable).parent
 
