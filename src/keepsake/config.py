@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_KEY = "keepsake-development-signing-key-do-not-use-in-production"
 DEV_STORAGE_KEY = "keepsake-development-storage-key-do-not-use-in-production"
 
+PasswordHashProfile = Literal["rfc9106_low_memory", "cheapest"]
+
 
 class Settings(BaseSettings):
     """Every setting of the server; a test builds its own instance."""
@@ -64,6 +66,11 @@ class Settings(BaseSettings):
     )
     auth_cache_max_entries: int = Field(
         default=100_000, ge=1, description="Access tokens remembered per process."
+    )
+
+    password_hash_profile: PasswordHashProfile = Field(
+        default="rfc9106_low_memory",
+        description="argon2id cost of new password hashes; `cheapest` is for test suites only.",
     )
 
     rate_limit_enabled: bool = True

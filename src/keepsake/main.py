@@ -35,6 +35,7 @@ from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
+from keepsake.security import use_password_hash_profile
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
 from keepsake.worker import in_process_worker, job_resources
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         raise ValueError("create_app needs settings.database_url")
     database_url = settings.database_url.get_secret_value()
     configure_logging(settings.log_level, json=settings.log_json)
+    use_password_hash_profile(settings.password_hash_profile)
     telemetry = Telemetry.from_settings(settings)
 
     storage = build_storage(settings)

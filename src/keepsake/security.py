@@ -11,18 +11,40 @@ from functools import cache
 
 import anyio.to_thread
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from keepsake.config import Settings
+from keepsake.config import PasswordHashProfile, Settings
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 ACCESS_TOKEN_AUDIENCE = "keepsake-api"  # noqa: S105 - a JWT audience, not a secret
 
-# argon2id with the library's RFC 9106 "low memory" profile (t=3, m=64 MiB, p=4).
-_hasher = PasswordHasher()
+# argon2id. Production: RFC 9106's "low memory" profile (t=3, m=64 MiB, p=4). `cheapest`
+# (t=1, m=8 KiB, p=1) exists for test suites only, where hundreds of sign-ups would each
+# spend tens of milliseconds of CPU. A hash records its own parameters, so hashes made
+# under either profile verify under both.
+_PROFILES = {
+    "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
+
+
+@cache
+def _hasher_and_dummy(profile: PasswordHashProfile) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher.from_parameters(_PROFILES[profile])
+    return hasher, hasher.hash("keepsake-dummy-password")
+
+
+_active_profile: PasswordHashProfile = "rfc9106_low_memory"
+
+
+def use_password_hash_profile(profile: PasswordHashProfile) -> None:
+    """Set the process's argon2 cost, once at start-up from `Settings.password_hash_profile`."""
+    # One process-wide cost, chosen by settings when the app starts.
+    global _active_profile
+    _active_profile = profile
 
 
 @cache
@@ -46,22 +68,22 @@ def password_problem(password: str, *, context: tuple[str, ...] = ()) -> str | N
 
 async def hash_password(password: str) -> str:
     # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+    hasher, _ = _hasher_and_dummy(_active_profile)
+    return await anyio.to_thread.run_sync(hasher.hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-effort check; a missing hash still costs one hash so timing leaks nothing."""
 
+    hasher, dummy_hash = _hasher_and_dummy(_active_profile)
+
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+            return hasher.verify(password_hash or dummy_hash, password) and bool(password_hash)
         except (VerificationError, InvalidHashError):
             return False
 
     return await anyio.to_thread.run_sync(check)
-
-
-_DUMMY_HASH = _hasher.hash("keepsake-dummy-password")
 
 
 def new_token() -> str:
