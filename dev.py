@@ -2,6 +2,7 @@
 
     python3 dev.py serve [keepsake serve options]   install, then run the server
     python3 dev.py test [pytest options]            install with the dev tools, run the suite
+    python3 dev.py test --quick [pytest options]    the same without the slow process-level tests
     python3 dev.py check                            ruff lint, ruff format check, mypy
 
 A pinned `uv` is installed from PyPI into `.tools/` on first use, and every command
@@ -85,7 +86,10 @@ def serve(args: list[str]) -> NoReturn:
 
 def test(args: list[str]) -> int:
     sync(dev=True)
-    code = run(VENV_BIN / "pytest", "-n", "2", *args)
+    # `--quick` is ours, not pytest's: it leaves out the tests marked `slow`.
+    selection = ["-m", "not slow"] if "--quick" in args else []
+    pytest_args = [arg for arg in args if arg != "--quick"]
+    code = run(VENV_BIN / "pytest", "-n", "2", *selection, *pytest_args)
     if code == PYTEST_NO_TESTS:
         say("pytest collected no tests; that counts as a failure")
         return 1

@@ -24,6 +24,9 @@ import pytest
 from keepsake.embedded_pg import EmbeddedPostgres
 from tests.conftest import Member
 
+# Process-level (every test here starts `keepsake` processes): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 KEEPSAKE = Path(sys.executable).with_name("keepsake")
 # Generous: a first start runs initdb, and CI may run two test workers on two cores.
 READY_TIMEOUT = 120.0

@@ -20,6 +20,9 @@ from tests.conftest import PASSWORD
 from tests.fixtures.media_factory import write_video
 from tests.fixtures.memory_helpers import local_path
 
+# Process-level (real servers and workers, killed and restarted): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 # Short enough that the test waits seconds, not the production defaults' minutes.
 QUICK_RECOVERY = {"KEEPSAKE_STALLED_JOB_TIMEOUT": "PT3S", "KEEPSAKE_RECONCILE_INTERVAL": "PT1S"}
 PROCESSED_TIMEOUT = 120.0

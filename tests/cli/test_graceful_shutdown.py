@@ -22,6 +22,9 @@ from tests.cli.test_cli import Keepsake, keepsake_runner
 from tests.conftest import PASSWORD
 from tests.fixtures.memory_helpers import local_path
 
+# Process-level (a real `keepsake serve`, stopped with SIGTERM): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 UPLOADS = 4
 CHUNK = 16 * 1024
 CHUNKS = 16

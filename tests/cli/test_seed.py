@@ -108,6 +108,7 @@ async def test_a_seeded_account_signs_in_and_sees_playable_media(
 
 
 @pytest.mark.parametrize("bad", [["--users", "0"], ["--claps", "-1"]])
+@pytest.mark.slow
 def test_admin_seed_refuses_bad_numbers(bad: list[str]) -> None:
     with keepsake_runner() as keepsake:
         args = {"--users": "3", "--memories": "3", **dict(zip(bad[::2], bad[1::2], strict=True))}
@@ -117,6 +118,7 @@ def test_admin_seed_refuses_bad_numbers(bad: list[str]) -> None:
     assert "a whole number" in result.stderr
 
 
+@pytest.mark.slow
 async def test_admin_seed_command_prints_progress_and_the_password(database_url: str) -> None:
     with keepsake_runner() as keepsake:
         env = {**keepsake.env, "KEEPSAKE_DATABASE_URL": database_url}

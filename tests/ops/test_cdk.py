@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+# Process-level (CDK synth in subprocesses, then cfn-lint): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 CDK_DIR = Path(__file__).resolve().parents[2] / "deploy" / "cdk"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 ACCOUNT, REGION = "111111111111", "eu-west-1"

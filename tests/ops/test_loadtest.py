@@ -21,6 +21,9 @@ import pytest
 
 from tests.cli.test_cli import READY_TIMEOUT, keepsake_runner
 
+# Process-level (Locust against a real `keepsake serve`): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "loadtest" / "run.py"
 SEED_USERS = 30

