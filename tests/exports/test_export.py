@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
@@ -21,6 +20,7 @@ from keepsake.worker import in_process_worker, job_resources
 from tests.conftest import Member
 from tests.fixtures.media_factory import write_photo, write_random_bytes, write_video
 from tests.fixtures.memory_helpers import create_memory, local_path, upload, wait_processed
+from tests.fixtures.polling import eventually
 
 SignUp = Callable[..., Any]
 Json = dict[str, Any]
@@ -50,15 +50,17 @@ async def set_avatar(client: httpx.AsyncClient, member: Member, folder: Path) ->
 
 async def ready_export(client: httpx.AsyncClient, member: Member) -> Json:
     """Ask as an app would until the export is ready."""
-    async with asyncio.timeout(60):
-        while True:
-            response = await client.get(EXPORT, headers=member.headers)
-            if response.status_code == 200:
-                export: Json = response.json()
-                assert export["status"] == "ready"
-                return export
-            assert response.status_code == 202, response.text
-            await asyncio.sleep(0.2)
+
+    async def ready() -> Json | None:
+        response = await client.get(EXPORT, headers=member.headers)
+        if response.status_code == 200:
+            export: Json = response.json()
+            assert export["status"] == "ready"
+            return export
+        assert response.status_code == 202, response.text
+        return None
+
+    return await eventually(ready, seconds=60, interval=0.2, what=f"{member.handle}'s export")
 
 
 async def download(client: httpx.AsyncClient, url: str) -> zipfile.ZipFile:
@@ -207,12 +209,12 @@ async def test_the_export_needs_a_signed_in_user(client: httpx.AsyncClient) -> N
 
 
 async def _wait_for(engine: AsyncEngine, query: str, expected: object, **params: Any) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            async with engine.connect() as conn:
-                if await conn.scalar(text(query), params) == expected:
-                    return
-            await asyncio.sleep(0.2)
+
+    async def reached() -> bool:
+        async with engine.connect() as conn:
+            return bool(await conn.scalar(text(query), params) == expected)
+
+    await eventually(reached, seconds=60, interval=0.2, what=f"{query!r} to give {expected!r}")
 
 
 @pytest.mark.usefixtures("worker")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import struct
 import zlib
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from keepsake.storage.base import Storage
 from tests.conftest import Member
 from tests.fixtures.media_factory import picture, write_photo, write_random_bytes, write_video
 from tests.fixtures.memory_helpers import local_path, upload
+from tests.fixtures.polling import eventually
 
 SignUp = Callable[..., Any]
 Json = dict[str, Any]
@@ -97,11 +97,11 @@ def storage_of(app: FastAPI) -> Storage:
 
 async def until_gone(storage: Storage, *keys: str) -> None:
     """Old files are deleted by a job once the change commits: wait for the worker."""
-    async with asyncio.timeout(20):
-        while True:
-            if all([await storage.stat(key) is None for key in keys]):
-                return
-            await asyncio.sleep(0.1)
+
+    async def gone() -> bool:
+        return all([await storage.stat(key) is None for key in keys])
+
+    await eventually(gone, seconds=20, interval=0.1, what=f"deletion of {keys}")
 
 
 def keys_of(avatar: Json) -> list[str]:

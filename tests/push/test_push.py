@@ -21,12 +21,12 @@ from keepsake.push.fcm import FcmClient
 from keepsake.push.messages import PushMessage
 from keepsake.push.outcome import Outcome, ProviderUnavailable
 from keepsake.worker import in_process_worker, job_resources
+from tests.fixtures.polling import eventually
 from tests.fixtures.push_servers import (
     APNS_KEY_ID,
     APNS_TEAM,
     APNS_TOPIC,
     Providers,
-    eventually,
     providers,
 )
 from tests.fixtures.tls_servers import Tls, make_tls

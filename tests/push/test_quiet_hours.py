@@ -25,7 +25,8 @@ from keepsake.push import messages
 from keepsake.push import tasks as push_tasks
 from keepsake.push.quiet import first_instant, quiet_until
 from keepsake.worker import in_process_worker, job_resources
-from tests.fixtures.push_servers import Providers, eventually, providers
+from tests.fixtures.polling import eventually
+from tests.fixtures.push_servers import Providers, providers
 from tests.fixtures.tls_servers import Tls, make_tls
 from tests.graph.test_graph import follow
 from tests.notifications.test_notifications import clap, insert_memory
