@@ -59,10 +59,20 @@ async def test_reuse_leaves_other_sessions_alone(
 ) -> None:
     member = await sign_up("mina")
     other = await client.post("/v1/auth/login", json={"email": member.email, "password": PASSWORD})
-    await client.post("/v1/auth/refresh", json={"refresh_token": member.refresh_token})
-    await client.post("/v1/auth/refresh", json={"refresh_token": member.refresh_token})
+    assert other.status_code == 200, other.text
+    rotated = await client.post("/v1/auth/refresh", json={"refresh_token": member.refresh_token})
+    assert rotated.status_code == 200, rotated.text
+    replay = await client.post("/v1/auth/refresh", json={"refresh_token": member.refresh_token})
+    assert_problem(replay, 401, "refresh_token_reused")
+
     me = await client.get("/v1/me", headers=bearer(other.json()["tokens"]["access_token"]))
     assert me.status_code == 200
+    assert me.json()["id"] == member.id
+    # The replayed session is gone, the other one still refreshes.
+    again = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": other.json()["tokens"]["refresh_token"]}
+    )
+    assert again.status_code == 200, again.text
 
 
 @pytest.mark.parametrize("token", ["", "nonsense", "x" * 201])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from keepsake.config import Settings
 from keepsake.errors import install_error_handlers
 from keepsake.storage import S3Storage, build_storage
 from keepsake.storage import s3 as s3_module
-from keepsake.storage.base import ObjectNotFound, StoredObject, UploadTarget
+from keepsake.storage.base import MEDIA_EXPIRY_STEP, ObjectNotFound, StoredObject, UploadTarget
 from keepsake.storage.router import router
 from keepsake.storage.signing import CloudFrontUrlSigner
 from tests.accounts.test_signup_login import assert_problem
@@ -275,7 +276,9 @@ def test_cloudfront_needs_an_rsa_key() -> None:
         CloudFrontUrlSigner(domain="media.example", key_pair_id="KID", private_key_pem=pem)
 
 
-def test_build_storage_with_cloudfront(tmp_path: Path, cloudfront_key: rsa.RSAPrivateKey) -> None:
+async def test_build_storage_with_cloudfront(
+    tmp_path: Path, cloudfront_key: rsa.RSAPrivateKey
+) -> None:
     settings = Settings(
         data_dir=tmp_path,
         storage_backend="s3",
@@ -285,4 +288,24 @@ def test_build_storage_with_cloudfront(tmp_path: Path, cloudfront_key: rsa.RSAPr
         cloudfront_key_pair_id="KID",
         cloudfront_private_key=SecretStr(_pem(cloudfront_key).decode()),
     )
-    assert isinstance(build_storage(settings), S3Storage)
+    storage = build_storage(settings)
+    assert isinstance(storage, S3Storage)
+
+    # Its media URLs are CloudFront's, signed with the configured key and id.
+    asked_at = time.time()
+    url = await storage.media_url("memories/1/clip0.mp4", expires_in=MINUTE)
+    resource, _, query = url.partition("?")
+    assert resource == "https://media.example/memories/1/clip0.mp4"
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    assert set(params) == {"Expires", "Signature", "Key-Pair-Id"}
+    assert params["Key-Pair-Id"] == "KID"
+    expires = int(params["Expires"])
+    # At least a minute after it was asked for, rounded up to the expiry grid.
+    earliest = asked_at + MINUTE.total_seconds()
+    assert earliest <= expires <= time.time() + MINUTE.total_seconds() + MEDIA_EXPIRY_STEP
+    assert expires % MEDIA_EXPIRY_STEP == 0
+    statement = {"Resource": resource, "Condition": {"DateLessThan": {"AWS:EpochTime": expires}}}
+    policy = json.dumps({"Statement": [statement]}, separators=(",", ":")).encode()
+    signature = _cloudfront_b64decode(params["Signature"])
+    public = cloudfront_key.public_key()
+    public.verify(signature, policy, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
