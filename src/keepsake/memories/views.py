@@ -108,7 +108,7 @@ def card(
     `urls` holds the signed URLs of its `media_keys`. Feeds serialize cards straight to
     JSON: building and validating 20 models a page cost more CPU than the rest of the
     request. Routes answering with one memory validate it into the model.
-    `tests/test_feeds.py` checks that a feed's cards are exactly what `MemoryPublic` makes
+    `tests/feeds/test_feeds.py` checks that a feed's cards are exactly what `MemoryPublic` makes
     of them.
     """
     shown: dict[str, Any] = {
