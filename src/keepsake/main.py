@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from keepsake import __doc__ as description
 from keepsake.accounts.auth_cache import AuthCache, forget_on_commit, listening
-from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.providers import JwksCache
 from keepsake.accounts.router import router as accounts_router
@@ -26,6 +25,7 @@ from keepsake.errors import install_error_handlers, use_problem_media_type
 from keepsake.exports.router import router as exports_router
 from keepsake.feeds.router import router as feeds_router
 from keepsake.graph.router import router as graph_router
+from keepsake.mailer import build_mailer
 from keepsake.media.router import router as uploads_router
 from keepsake.memories.router import router as memories_router
 from keepsake.music.router import router as music_router

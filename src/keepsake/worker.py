@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keepsake import jobs
 from keepsake.accounts import deletion
-from keepsake.accounts.mailer import build_mailer
 from keepsake.config import Settings
 from keepsake.exports import tasks as export_tasks
+from keepsake.mailer import build_mailer
 from keepsake.media import tasks as media_tasks
 from keepsake.memories import tasks as memory_tasks
 from keepsake.push import tasks as push_tasks

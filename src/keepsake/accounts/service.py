@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts import repository
 from keepsake.accounts.handles import check_handle
-from keepsake.accounts.mailer import Mailer
 from keepsake.accounts.models import AccountStatus, OneTimeToken, RefreshToken, Session, User
 from keepsake.accounts.schemas import SessionPublic, Tokens
 from keepsake.config import Settings
 from keepsake.errors import AppError, Forbidden, Invalid, NotFound, Unauthorized
+from keepsake.mailer import Mailer
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import (
@@ -60,7 +60,7 @@ class NotAuthenticated(Unauthorized):
 
 
 class InvalidAccessToken(Unauthorized):
-    code = "invalid_token"
+    code = "invalid_access_token"
 
 
 class SessionRevoked(Unauthorized):
@@ -68,7 +68,7 @@ class SessionRevoked(Unauthorized):
 
 
 class InvalidToken(AppError):
-    code = "invalid_token"
+    code = "invalid_link_token"
     title = "Invalid or expired link"
 
 
