@@ -28,9 +28,9 @@ from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import ReadDb
 from keepsake.security import utcnow
 from keepsake.storage.base import Storage
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 PROCESS_TASK = "memories:process_memory"
-DELETE_MEDIA_TASK = "memories:delete_media"
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif"})
 DEFAULT_STILL_SECONDS = 3.0
 

@@ -19,7 +19,6 @@ from keepsake.errors import Forbidden, Invalid
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
-from keepsake.memories.service import DELETE_MEDIA_TASK
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.profiles import avatars, repository
 from keepsake.profiles.schemas import (
@@ -35,6 +34,7 @@ from keepsake.profiles.schemas import (
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import utcnow, verify_password
 from keepsake.storage.base import Storage
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 # Bounded by the `users` columns they are stored in.
 NOTE_MAX = 80
