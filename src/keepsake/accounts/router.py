@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from keepsake.accounts import service
+from keepsake.accounts import links, service
 from keepsake.accounts.deps import (
     AUTH_ERRORS,
     ClientInfo,
@@ -124,10 +124,10 @@ async def logout(db: DbSession, auth: CurrentAuth) -> Response:
     "/auth/email/verify",
     status_code=NO_CONTENT,
     summary="Confirm an email address with the token from the email.",
-    responses=responses(service.InvalidToken),
+    responses=responses(links.InvalidToken),
 )
 async def verify_email(body: TokenCreate, db: DbSession) -> Response:
-    await service.verify_email(db, token=body.token)
+    await links.verify_email(db, token=body.token)
     return Response(status_code=NO_CONTENT)
 
 
@@ -140,7 +140,7 @@ async def verify_email(body: TokenCreate, db: DbSession) -> Response:
 async def resend_verification(
     db: DbSession, settings: AppSettings, mailer: AppMailer, limiter: Limiter, user: CurrentUser
 ) -> Response:
-    await service.resend_verification(
+    await links.resend_verification(
         db, settings=settings, mailer=mailer, limiter=limiter, user=user
     )
     return Response(status_code=status.HTTP_202_ACCEPTED)
@@ -160,7 +160,7 @@ async def forgot_password(
     limiter: Limiter,
     client: ClientInfo,
 ) -> Response:
-    await service.forgot_password(
+    await links.forgot_password(
         db, settings=settings, mailer=mailer, limiter=limiter, client=client, email=body.email
     )
     return Response(status_code=status.HTTP_202_ACCEPTED)
@@ -170,7 +170,7 @@ async def forgot_password(
     "/auth/password/reset",
     status_code=NO_CONTENT,
     summary="Set a new password with the emailed token; every session is signed out.",
-    responses=responses(service.InvalidToken, RateLimited, invalid=("weak_password",)),
+    responses=responses(links.InvalidToken, RateLimited, invalid=("weak_password",)),
 )
 async def reset_password(
     body: ResetPasswordCreate,
@@ -179,7 +179,7 @@ async def reset_password(
     limiter: Limiter,
     client: ClientInfo,
 ) -> Response:
-    await service.reset_password(
+    await links.reset_password(
         db,
         settings=settings,
         limiter=limiter,
