@@ -28,8 +28,8 @@ from keepsake.accounts.schemas import (
 from keepsake.db import DbSession
 from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
+from keepsake.flows import accounts as flows
 from keepsake.pagination import Page, Pagination
-from keepsake.profiles.service import me_view
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -55,9 +55,10 @@ async def signup(
     limiter: Limiter,
     client: ClientInfo,
 ) -> AuthPublic:
-    signed_in = await service.sign_up(
+    return await flows.sign_up(
         db,
         settings=settings,
+        storage=storage,
         mailer=mailer,
         limiter=limiter,
         client=client,
@@ -66,8 +67,6 @@ async def signup(
         handle=body.handle,
         display_name=body.display_name,
     )
-    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
-    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(
@@ -83,16 +82,15 @@ async def login(
     limiter: Limiter,
     client: ClientInfo,
 ) -> AuthPublic:
-    signed_in = await service.log_in(
+    return await flows.log_in(
         db,
         settings=settings,
+        storage=storage,
         limiter=limiter,
         client=client,
         email=body.email,
         password=body.password,
     )
-    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
-    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(
