@@ -3,7 +3,8 @@
     python3 dev.py serve [keepsake serve options]   install, then run the server
     python3 dev.py test [pytest options]            install with the dev tools, run the suite
     python3 dev.py test --quick [pytest options]    the same without the slow process-level tests
-    python3 dev.py check                            ruff lint, ruff format check, mypy
+    python3 dev.py check                            ruff lint, ruff format check, mypy,
+                                                    import-linter's layer contracts
 
 A pinned `uv` is installed from PyPI into `.tools/` on first use, and every command
 first brings `.venv` in line with the committed `uv.lock`, so a fresh clone and a
@@ -105,6 +106,8 @@ def check(args: list[str]) -> int:
         run(VENV_BIN / "ruff", "check", "."),
         run(VENV_BIN / "ruff", "format", "--check", "."),
         run(VENV_BIN / "mypy"),
+        # The import contracts of pyproject.toml's [tool.importlinter].
+        run(VENV_BIN / "lint-imports"),
     ]
     return 0 if all(code == 0 for code in codes) else 1
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from keepsake.accounts.mailer import Mailer
 from keepsake.config import Settings
+from keepsake.mailer import Mailer
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb
 from keepsake.storage.base import Storage

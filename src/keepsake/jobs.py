@@ -27,8 +27,8 @@ from procrastinate.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from keepsake.accounts.mailer import Mailer
 from keepsake.config import Settings
+from keepsake.mailer import Mailer
 from keepsake.observability import Telemetry
 from keepsake.storage.base import Storage
 

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from keepsake import jobs
+from keepsake import jobs, storage_jobs
 from keepsake.accounts import deletion
-from keepsake.accounts.mailer import build_mailer
 from keepsake.config import Settings
 from keepsake.exports import tasks as export_tasks
+from keepsake.mailer import build_mailer
 from keepsake.media import tasks as media_tasks
 from keepsake.memories import tasks as memory_tasks
 from keepsake.push import tasks as push_tasks
@@ -27,6 +27,7 @@ from keepsake.storage.base import Storage
 JOB_APP = jobs.build_job_app(
     [
         ("memories", memory_tasks.blueprint),
+        (storage_jobs.NAMESPACE, storage_jobs.blueprint),
         ("push", push_tasks.blueprint),
         ("accounts", deletion.blueprint),
         ("exports", export_tasks.blueprint),

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from keepsake.accounts.auth_cache import LISTENER_NAME, AuthCache, Viewer
 from keepsake.accounts.deps import CurrentViewer
 from keepsake.accounts.models import Role
-from keepsake.cli import set_role
+from keepsake.cli.admin import set_role
 from keepsake.config import Settings
 from keepsake.main import create_app
 from keepsake.migrate import alembic_config
@@ -164,7 +164,7 @@ async def test_bad_tokens_are_refused_as_before(
     async with pod(make_settings()) as (_, cache, client):
         assert_problem(await client.get(WHOAMI), 401, "not_authenticated")
         bad = {"Authorization": "Bearer not-a-token"}
-        assert_problem(await client.get(WHOAMI, headers=bad), 401, "invalid_token")
+        assert_problem(await client.get(WHOAMI, headers=bad), 401, "invalid_access_token")
         assert len(cache) == 0
 
 
@@ -332,7 +332,7 @@ async def test_no_entry_outlives_its_access_token(
         assert cache.get(token) is not None
         # Real time: the cache must read the token's own `exp`, which a test cannot fake.
         await asyncio.sleep(expires - time.time() + 0.05)
-        assert_problem(await client.get(WHOAMI, headers=headers), 401, "invalid_token")
+        assert_problem(await client.get(WHOAMI, headers=headers), 401, "invalid_access_token")
 
 
 async def test_disabled_every_request_checks_the_database(

@@ -28,7 +28,7 @@ async def test_verify_email_once(
     me = await client.get("/v1/me", headers=member.headers)
     assert me.json()["email_verified"] is True
     again = await client.post("/v1/auth/email/verify", json={"token": token})
-    assert_problem(again, 400, "invalid_token")
+    assert_problem(again, 400, "invalid_link_token")
 
 
 async def test_resend_replaces_the_old_link(
@@ -41,7 +41,7 @@ async def test_resend_replaces_the_old_link(
     new = emailed_token(settings.outbox_dir, member.email, "Confirm your email")
     assert new != old
     assert_problem(
-        await client.post("/v1/auth/email/verify", json={"token": old}), 400, "invalid_token"
+        await client.post("/v1/auth/email/verify", json={"token": old}), 400, "invalid_link_token"
     )
     assert (await client.post("/v1/auth/email/verify", json={"token": new})).status_code == 204
 
@@ -54,7 +54,7 @@ async def test_expired_verification_token(
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE one_time_tokens SET expires_at = now() - interval '1s'"))
     assert_problem(
-        await client.post("/v1/auth/email/verify", json={"token": token}), 400, "invalid_token"
+        await client.post("/v1/auth/email/verify", json={"token": token}), 400, "invalid_link_token"
     )
 
 
@@ -88,7 +88,7 @@ async def test_password_reset_flow(
     reused = await client.post(
         "/v1/auth/password/reset", json={"token": token, "new_password": "yet another phrase!"}
     )
-    assert_problem(reused, 400, "invalid_token")
+    assert_problem(reused, 400, "invalid_link_token")
 
 
 async def test_forgot_password_does_not_reveal_accounts(
@@ -105,7 +105,7 @@ async def test_reset_with_unknown_token(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/v1/auth/password/reset", json={"token": "made-up", "new_password": NEW_PASSWORD}
     )
-    assert_problem(response, 400, "invalid_token")
+    assert_problem(response, 400, "invalid_link_token")
 
 
 async def test_reset_token_expires(
@@ -122,4 +122,4 @@ async def test_reset_token_expires(
     response = await client.post(
         "/v1/auth/password/reset", json={"token": token, "new_password": NEW_PASSWORD}
     )
-    assert_problem(response, 400, "invalid_token")
+    assert_problem(response, 400, "invalid_link_token")

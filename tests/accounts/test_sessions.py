@@ -155,8 +155,8 @@ async def test_bad_cursor_is_422(client: httpx.AsyncClient, sign_up: SignUp) -> 
         (None, "not_authenticated"),
         ("Bearer", "not_authenticated"),
         ("Basic dXNlcjpwYXNz", "not_authenticated"),
-        ("Bearer not.a.jwt", "invalid_token"),
-        ("Bearer " + "a" * 5000, "invalid_token"),
+        ("Bearer not.a.jwt", "invalid_access_token"),
+        ("Bearer " + "a" * 5000, "invalid_access_token"),
     ],
 )
 async def test_missing_or_malformed_access_tokens(
@@ -196,7 +196,9 @@ async def test_expired_wrong_key_and_unknown_session_tokens(
         + "."
     )
     for token in (expired, wrong_key, unknown_kid, unsigned):
-        assert_problem(await client.get("/v1/me", headers=bearer(token)), 401, "invalid_token")
+        assert_problem(
+            await client.get("/v1/me", headers=bearer(token)), 401, "invalid_access_token"
+        )
 
     claims = AccessClaims(uuid.UUID(member.id), uuid.uuid4())
     no_such_session = issue_access_token(settings, claims, now=now)

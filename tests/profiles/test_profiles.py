@@ -76,7 +76,7 @@ async def test_me_shows_settings_defaults_and_counts(
 
 @pytest.mark.parametrize(
     ("headers", "code"),
-    [({}, "not_authenticated"), ({"Authorization": "Bearer nonsense"}, "invalid_token")],
+    [({}, "not_authenticated"), ({"Authorization": "Bearer nonsense"}, "invalid_access_token")],
 )
 async def test_me_needs_a_valid_token(
     client: httpx.AsyncClient, headers: dict[str, str], code: str

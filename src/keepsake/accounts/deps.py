@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.accounts import repository, service
 from keepsake.accounts.auth_cache import AuthCache, Viewer
+from keepsake.accounts.client import Client
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.db import DbSession
@@ -28,16 +29,16 @@ class Auth:
     session_id: uuid.UUID
 
 
-async def _client(request: Request, settings: AppSettings) -> service.Client:
+async def _client(request: Request, settings: AppSettings) -> Client:
     ip = request.client.host if request.client else ""
     forwarded = request.headers.get("x-forwarded-for")
     if settings.trust_forwarded_for and forwarded:
         # Behind the load balancer the nearest hop it saw is the last entry.
         ip = forwarded.split(",")[-1].strip()
-    return service.Client(ip=ip, user_agent=request.headers.get("user-agent", ""))
+    return Client(ip=ip, user_agent=request.headers.get("user-agent", ""))
 
 
-ClientInfo = Annotated[service.Client, Depends(_client)]
+ClientInfo = Annotated[Client, Depends(_client)]
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:

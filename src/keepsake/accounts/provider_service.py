@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts import repository, service
+from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
 from keepsake.accounts.models import Identity, User
 from keepsake.accounts.providers import (
@@ -53,7 +54,7 @@ async def sign_in_with_provider(
     keys: JwksCache,
     provider_name: ProviderName,
     id_token: str,
-    client: service.Client,
+    client: Client,
 ) -> ProviderSignedIn:
     found = provider(settings, provider_name)
     claims = await verify_id_token(keys, found, id_token)

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from keepsake.accounts import service
+from keepsake.accounts import links, service
 from keepsake.accounts.deps import (
     AUTH_ERRORS,
     ClientInfo,
@@ -28,8 +28,8 @@ from keepsake.accounts.schemas import (
 from keepsake.db import DbSession
 from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
+from keepsake.flows import accounts as flows
 from keepsake.pagination import Page, Pagination
-from keepsake.profiles.service import me_view
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -55,9 +55,10 @@ async def signup(
     limiter: Limiter,
     client: ClientInfo,
 ) -> AuthPublic:
-    signed_in = await service.sign_up(
+    return await flows.sign_up(
         db,
         settings=settings,
+        storage=storage,
         mailer=mailer,
         limiter=limiter,
         client=client,
@@ -66,8 +67,6 @@ async def signup(
         handle=body.handle,
         display_name=body.display_name,
     )
-    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
-    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(
@@ -83,16 +82,15 @@ async def login(
     limiter: Limiter,
     client: ClientInfo,
 ) -> AuthPublic:
-    signed_in = await service.log_in(
+    return await flows.log_in(
         db,
         settings=settings,
+        storage=storage,
         limiter=limiter,
         client=client,
         email=body.email,
         password=body.password,
     )
-    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
-    return AuthPublic(user=user, tokens=signed_in.tokens)
 
 
 @router.post(
@@ -124,10 +122,10 @@ async def logout(db: DbSession, auth: CurrentAuth) -> Response:
     "/auth/email/verify",
     status_code=NO_CONTENT,
     summary="Confirm an email address with the token from the email.",
-    responses=responses(service.InvalidToken),
+    responses=responses(links.InvalidToken),
 )
 async def verify_email(body: TokenCreate, db: DbSession) -> Response:
-    await service.verify_email(db, token=body.token)
+    await links.verify_email(db, token=body.token)
     return Response(status_code=NO_CONTENT)
 
 
@@ -140,7 +138,7 @@ async def verify_email(body: TokenCreate, db: DbSession) -> Response:
 async def resend_verification(
     db: DbSession, settings: AppSettings, mailer: AppMailer, limiter: Limiter, user: CurrentUser
 ) -> Response:
-    await service.resend_verification(
+    await links.resend_verification(
         db, settings=settings, mailer=mailer, limiter=limiter, user=user
     )
     return Response(status_code=status.HTTP_202_ACCEPTED)
@@ -160,7 +158,7 @@ async def forgot_password(
     limiter: Limiter,
     client: ClientInfo,
 ) -> Response:
-    await service.forgot_password(
+    await links.forgot_password(
         db, settings=settings, mailer=mailer, limiter=limiter, client=client, email=body.email
     )
     return Response(status_code=status.HTTP_202_ACCEPTED)
@@ -170,7 +168,7 @@ async def forgot_password(
     "/auth/password/reset",
     status_code=NO_CONTENT,
     summary="Set a new password with the emailed token; every session is signed out.",
-    responses=responses(service.InvalidToken, RateLimited, invalid=("weak_password",)),
+    responses=responses(links.InvalidToken, RateLimited, invalid=("weak_password",)),
 )
 async def reset_password(
     body: ResetPasswordCreate,
@@ -179,7 +177,7 @@ async def reset_password(
     limiter: Limiter,
     client: ClientInfo,
 ) -> Response:
-    await service.reset_password(
+    await links.reset_password(
         db,
         settings=settings,
         limiter=limiter,

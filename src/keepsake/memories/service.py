@@ -16,21 +16,22 @@ from keepsake.errors import Forbidden, Invalid, NotFound
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
-from keepsake.media.models import UploadPurpose
+from keepsake.media.models import Upload, UploadPurpose
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.memories.views import card, media_keys, signed
 from keepsake.music import service as music
+from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import ReadDb
 from keepsake.security import utcnow
 from keepsake.storage.base import Storage
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 PROCESS_TASK = "memories:process_memory"
-DELETE_MEDIA_TASK = "memories:delete_media"
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif"})
 DEFAULT_STILL_SECONDS = 3.0
 
@@ -61,9 +62,8 @@ async def defer_processing(
     )
 
 
-async def create_memory(
-    db: AsyncSession, *, settings: Settings, storage: Storage, author: User, body: MemoryCreate
-) -> MemoryPublic:
+def _check_limits(settings: Settings, body: MemoryCreate) -> list[uuid.UUID]:
+    """The upload ids of the clips, once the body is within the limits."""
     if len(body.clips) > settings.max_clips:
         raise Invalid(
             f"A memory has at most {settings.max_clips} clips.",
@@ -79,6 +79,10 @@ async def create_memory(
             code="caption_too_long",
             field="caption",
         )
+    return ids
+
+
+async def _track(db: AsyncSession, body: MemoryCreate) -> MusicTrack | None:
     track = None
     if body.music_track_id is not None:
         track = await music.track(db, body.music_track_id)
@@ -86,9 +90,12 @@ async def create_memory(
             raise Invalid(
                 "No such music track.", code="music_track_not_found", field="music_track_id"
             )
-    claimed = await uploads.use_uploads(
-        db, storage=storage, owner=author, ids=ids, purpose=UploadPurpose.clip
-    )
+    return track
+
+
+def _new_memory(
+    settings: Settings, author: User, body: MemoryCreate, claimed: dict[uuid.UUID, Upload]
+) -> tuple[Memory, list[Clip]]:
     now = utcnow()
     memory = Memory(
         id=uuid.uuid4(),
@@ -115,6 +122,18 @@ async def create_memory(
                 still_seconds=(clip.still_seconds or DEFAULT_STILL_SECONDS) if photo else None,
             )
         )
+    return memory, clips
+
+
+async def create_memory(
+    db: AsyncSession, *, settings: Settings, storage: Storage, author: User, body: MemoryCreate
+) -> MemoryPublic:
+    ids = _check_limits(settings, body)
+    track = await _track(db, body)
+    claimed = await uploads.use_uploads(
+        db, storage=storage, owner=author, ids=ids, purpose=UploadPurpose.clip
+    )
+    memory, clips = _new_memory(settings, author, body, claimed)
     tags = parse_hashtags(body.caption)
     await repository.insert(db, memory, clips, tags)
     await defer_processing(db, memory.id)

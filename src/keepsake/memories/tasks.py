@@ -26,6 +26,7 @@ from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.service import DEFAULT_STILL_SECONDS, defer_processing, processing_lock
 from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 log = structlog.get_logger("keepsake.memories")
 blueprint = procrastinate.Blueprint()
@@ -131,9 +132,7 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.processing_deadline = None
         await memory_finished(db, memory)
         # The originals may carry location metadata; only the clean renditions stay.
-        await jobs.defer(
-            db, "memories:delete_media", keys=[c.source_key for c in clips], prefix=None
-        )
+        await jobs.defer(db, DELETE_MEDIA_TASK, keys=[c.source_key for c in clips], prefix=None)
     log.info("memory.processed", memory_id=str(memory_id))
 
 
@@ -176,14 +175,6 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         await _fail(res, memory_uuid, *refused)
     else:
         await _finish(res, memory_uuid)
-
-
-@blueprint.task(name="delete_media", pass_context=True, retry=jobs.REQUEUE_ON_SHUTDOWN)
-async def delete_media(context: JobContext, keys: list[str], prefix: str | None) -> None:
-    storage = jobs.resources(context).storage
-    await storage.delete(keys)
-    if prefix:
-        await storage.delete_prefix(prefix)
 
 
 async def reconcile(res: jobs.Resources) -> None:

@@ -19,13 +19,13 @@ from keepsake.config import Settings
 from keepsake.errors import NotFound
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
-from keepsake.memories.service import DELETE_MEDIA_TASK
 from keepsake.music import repository
 from keepsake.music.audio import probe_audio
 from keepsake.music.models import MusicTrack
 from keepsake.music.schemas import MusicTrackCreate, MusicTrackPublic, MusicTrackUpdate
 from keepsake.music.service import track_view
 from keepsake.storage.base import Storage
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 
 class MusicTrackNotFound(NotFound):

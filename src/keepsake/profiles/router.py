@@ -11,7 +11,7 @@ from keepsake.errors import RateLimited, responses
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
-from keepsake.profiles import service
+from keepsake.profiles import fields, service
 from keepsake.profiles.avatars import InvalidImage
 from keepsake.profiles.schemas import (
     DeletionPublic,
@@ -40,11 +40,11 @@ async def get_me(
     summary="Change your profile and settings; send only the fields to change.",
     responses=responses(
         *AUTH_ERRORS,
-        service.InvalidNote,
-        service.InvalidDisplayName,
-        service.InvalidBio,
-        service.InvalidTimezone,
-        service.InvalidQuietHours,
+        fields.InvalidNote,
+        fields.InvalidDisplayName,
+        fields.InvalidBio,
+        fields.InvalidTimezone,
+        fields.InvalidQuietHours,
         UploadNotFound,
         UploadUsed,
         UploadExpired,

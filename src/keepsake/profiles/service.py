@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
-import zoneinfo
-from datetime import time
-from functools import cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +15,8 @@ from keepsake.errors import Forbidden, Invalid
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
-from keepsake.memories.service import DELETE_MEDIA_TASK
 from keepsake.pagination import Page, PageRequest, split_page
-from keepsake.profiles import avatars, repository
+from keepsake.profiles import avatars, fields, repository
 from keepsake.profiles.schemas import (
     Counts,
     DeletionPublic,
@@ -35,35 +30,7 @@ from keepsake.profiles.schemas import (
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import utcnow, verify_password
 from keepsake.storage.base import Storage
-
-# Bounded by the `users` columns they are stored in.
-NOTE_MAX = 80
-DISPLAY_NAME_MAX = 60
-BIO_MAX = 300
-
-# Control characters and line/paragraph separators: nothing a one-line field may hold.
-# Surrogates (`Cs`) cannot be stored as UTF-8 at all.
-_NOT_ON_ONE_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})
-
-
-class InvalidNote(Invalid):
-    code = "invalid_note"
-
-
-class InvalidDisplayName(Invalid):
-    code = "invalid_display_name"
-
-
-class InvalidBio(Invalid):
-    code = "invalid_bio"
-
-
-class InvalidTimezone(Invalid):
-    code = "invalid_timezone"
-
-
-class InvalidQuietHours(Invalid):
-    code = "invalid_quiet_hours"
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 
 class PasswordRequired(Invalid):
@@ -72,95 +39,6 @@ class PasswordRequired(Invalid):
 
 class InvalidPassword(Forbidden):
     code = "invalid_password"
-
-
-def _text(value: str, *, multiline: bool = False) -> str | None:
-    """NFC-normalised, trimmed text; None when it holds a character the field may not."""
-    if multiline:
-        value = value.replace("\r\n", "\n")
-    value = unicodedata.normalize("NFC", value).strip()
-    for char in value:
-        if multiline and char == "\n":
-            continue
-        if unicodedata.category(char) in _NOT_ON_ONE_LINE:
-            return None
-    return value
-
-
-def _note(value: str) -> str:
-    note = _text(value)
-    if note is None:
-        raise InvalidNote(
-            "The note is one line: no line breaks or control characters.",
-            code=InvalidNote.code,
-            field="note",
-        )
-    if len(note) > NOTE_MAX:
-        raise InvalidNote(
-            f"The note is at most {NOTE_MAX} characters.", code=InvalidNote.code, field="note"
-        )
-    return note
-
-
-def _display_name(value: str) -> str:
-    name = _text(value)
-    if not name or len(name) > DISPLAY_NAME_MAX:
-        raise InvalidDisplayName(
-            f"Give a display name of 1–{DISPLAY_NAME_MAX} characters on one line.",
-            code=InvalidDisplayName.code,
-            field="display_name",
-        )
-    return name
-
-
-def _bio(value: str) -> str:
-    bio = _text(value, multiline=True)
-    if bio is None or len(bio) > BIO_MAX:
-        raise InvalidBio(
-            f"A bio is at most {BIO_MAX} characters, without control characters.",
-            code=InvalidBio.code,
-            field="bio",
-        )
-    return bio
-
-
-@cache
-def _zones() -> dict[str, str]:
-    """IANA names by their lower-cased form, so `europe/berlin` is taken as `Europe/Berlin`."""
-    return {name.lower(): name for name in zoneinfo.available_timezones()}
-
-
-def _timezone(value: str) -> str:
-    name = _zones().get(value.lower())
-    if name is None:
-        raise InvalidTimezone(
-            "Use an IANA time zone name such as `Europe/Berlin`.",
-            code=InvalidTimezone.code,
-            field="timezone",
-        )
-    return name
-
-
-def _local_time(value: str, field: str) -> time:
-    if len(value) == 5 and value[2] == ":" and value[:2].isdigit() and value[3:].isdigit():
-        hour, minute = int(value[:2]), int(value[3:])
-        if hour < 24 and minute < 60:
-            return time(hour, minute)
-    raise InvalidQuietHours(
-        "Give a local time as `HH:MM` (00:00–23:59).", code=InvalidQuietHours.code, field=field
-    )
-
-
-def _quiet_hours(value: QuietHours) -> tuple[time, time]:
-    start = _local_time(value.start, "quiet_hours.start")
-    end = _local_time(value.end, "quiet_hours.end")
-    if start == end:
-        raise InvalidQuietHours(
-            "Quiet hours need a start and an end that differ; send null to turn them off.",
-            code=InvalidQuietHours.code,
-            field="quiet_hours",
-        )
-    return start, end
 
 
 def _prefs(stored: dict[str, Any]) -> NotificationPrefs:
@@ -225,11 +103,13 @@ async def update_me(
     """Apply the fields sent; everything is checked before anything changes."""
     # Explicit nulls are refused by `MeUpdate` for every field but `quiet_hours`, so
     # "not None" means "sent" for the others.
-    display_name = _display_name(changes.display_name) if changes.display_name is not None else None
-    bio = _bio(changes.bio) if changes.bio is not None else None
-    note = _note(changes.note) if changes.note is not None else None
-    timezone = _timezone(changes.timezone) if changes.timezone is not None else None
-    quiet = _quiet_hours(changes.quiet_hours) if changes.quiet_hours is not None else None
+    display_name = (
+        fields.display_name(changes.display_name) if changes.display_name is not None else None
+    )
+    bio = fields.bio(changes.bio) if changes.bio is not None else None
+    note = fields.note(changes.note) if changes.note is not None else None
+    timezone = fields.timezone(changes.timezone) if changes.timezone is not None else None
+    quiet = fields.quiet_hours(changes.quiet_hours) if changes.quiet_hours is not None else None
     # Last of the checks: the image is only read once everything else passed.
     if "avatar_upload_id" in changes.model_fields_set:
         await _replace_avatar(db, storage=storage, user=user, upload_id=changes.avatar_upload_id)

@@ -1,4 +1,4 @@
-"""`keepsake admin seed`: its arguments and how it runs (the seeding is `keepsake.seed`)."""
+"""`keepsake admin set-role` and `keepsake admin seed` (the seeding is `keepsake.seed`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
-from keepsake.cli import (
+from keepsake.accounts.models import Role
+from keepsake.cli.common import (
     CommandError,
     apply_migrations,
     database_url,
@@ -21,6 +22,36 @@ from keepsake.config import Settings
 
 if TYPE_CHECKING:
     from keepsake.seed import SeedPlan, SeedResult
+
+
+async def set_role(url: str, handle: str, role: Role) -> str | None:
+    """The account's handle once its role is set; None when no account has `handle`."""
+    from keepsake.accounts import repository
+    from keepsake.db import create_engine, sessionmaker
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with sessionmaker(engine)() as db, db.begin():
+            user = await repository.user_by_handle(db, handle)
+            if user is None:
+                return None
+            user.role = role
+            return user.handle
+    finally:
+        await engine.dispose()
+
+
+def set_role_command(args: argparse.Namespace) -> None:
+    handle: str = args.handle.removeprefix("@")
+    role = Role(args.role)
+    with database_url(load_settings(args.data_dir)) as url:
+        try:
+            found = asyncio.run(set_role(url, handle, role))
+        except OperationalError as exc:
+            raise CommandError(f"cannot reach the database: {exc.orig}") from exc
+    if found is None:
+        raise CommandError(f"no account has the handle @{handle}")
+    progress(f"@{found} is now {role}")
 
 
 def _count(value: str) -> int:

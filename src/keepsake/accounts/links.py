@@ -1,0 +1,154 @@
+"""Email links and passwords: verification and reset links, their one-time tokens, and
+the password rules every way of setting a password shares."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from keepsake.accounts import repository
+from keepsake.accounts.client import Client
+from keepsake.accounts.models import AccountStatus, OneTimeToken, User
+from keepsake.config import Settings
+from keepsake.errors import AppError, Invalid
+from keepsake.mailer import Mailer
+from keepsake.ratelimit import RateLimiter
+from keepsake.security import hash_password, new_token, password_problem, token_digest, utcnow
+
+log = structlog.get_logger("keepsake.accounts")
+
+VERIFY_EMAIL = "verify_email"
+RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose label
+
+
+class InvalidToken(AppError):
+    code = "invalid_link_token"
+    title = "Invalid or expired link"
+
+
+def check_password(password: str, *context: str) -> None:
+    problem = password_problem(password, context=context)
+    if problem:
+        raise Invalid(problem, code="weak_password", field="password")
+
+
+async def send_link(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    mailer: Mailer,
+    user: User,
+    purpose: str,
+    subject: str,
+    text: str,
+) -> None:
+    now = utcnow()
+    ttl = settings.email_token_ttl if purpose == VERIFY_EMAIL else settings.password_reset_ttl
+    await repository.expire_unused_tokens(db, user_id=user.id, purpose=purpose, now=now)
+    token = new_token()
+    await repository.add(
+        db,
+        OneTimeToken(
+            token_hash=token_digest(token), user_id=user.id, purpose=purpose, expires_at=now + ttl
+        ),
+    )
+    path = "verify-email" if purpose == VERIFY_EMAIL else "reset-password"
+    link = f"{settings.public_url}/{path}?token={token}"
+    try:
+        await mailer.send(
+            to=user.email, subject=subject, body=f"{text}\n\n{link}\n\nToken: {token}\n"
+        )
+    except OSError:
+        # Mail trouble must not fail sign-up; the user can ask for a new link.
+        log.exception("mail.failed", purpose=purpose, user_id=str(user.id))
+
+
+async def resend_verification(
+    db: AsyncSession, *, settings: Settings, mailer: Mailer, limiter: RateLimiter, user: User
+) -> None:
+    if user.email_verified_at is not None:
+        return
+    await limiter.hit(
+        f"verify:account:{user.id}",
+        limit=settings.rate_limit_password_per_account,
+        window=settings.rate_limit_window,
+    )
+    await send_link(
+        db,
+        settings=settings,
+        mailer=mailer,
+        user=user,
+        purpose=VERIFY_EMAIL,
+        subject="Confirm your email for Keepsake",
+        text="Please confirm your email address:",
+    )
+
+
+async def _use_token(db: AsyncSession, token: str, purpose: str) -> User:
+    found = await repository.one_time_token_for_update(db, token_digest(token), purpose)
+    now = utcnow()
+    if found is None or found[0].used_at is not None or found[0].expires_at <= now:
+        raise InvalidToken("This link is invalid, used or expired; ask for a new one.")
+    stored, user = found
+    stored.used_at = now
+    return user
+
+
+async def verify_email(db: AsyncSession, *, token: str) -> None:
+    user = await _use_token(db, token, VERIFY_EMAIL)
+    user.email_verified_at = user.email_verified_at or utcnow()
+
+
+async def forgot_password(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    mailer: Mailer,
+    limiter: RateLimiter,
+    client: Client,
+    email: str,
+) -> None:
+    """Always succeeds, so the answer never reveals whether an account exists."""
+    window = settings.rate_limit_window
+    await limiter.hit(
+        f"forgot:ip:{client.ip}", limit=settings.rate_limit_password_per_ip, window=window
+    )
+    await limiter.hit(
+        f"forgot:account:{email.lower()}",
+        limit=settings.rate_limit_password_per_account,
+        window=window,
+    )
+    user = await repository.user_by_email(db, email)
+    if user is None or user.status != AccountStatus.active:
+        return
+    await send_link(
+        db,
+        settings=settings,
+        mailer=mailer,
+        user=user,
+        purpose=RESET_PASSWORD,
+        subject="Reset your Keepsake password",
+        text="Someone asked to reset your password. If it was you, use this link:",
+    )
+
+
+async def reset_password(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    limiter: RateLimiter,
+    client: Client,
+    token: str,
+    new_password: str,
+) -> None:
+    await limiter.hit(
+        f"reset:ip:{client.ip}",
+        limit=settings.rate_limit_password_per_ip,
+        window=settings.rate_limit_window,
+    )
+    user = await _use_token(db, token, RESET_PASSWORD)
+    check_password(new_password, user.handle, user.email.split("@")[0])
+    user.password_hash = await hash_password(new_password)
+    # Following the emailed link proves the mailbox; every old session ends.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    await repository.revoke_sessions(db, user_id=user.id, reason="password_reset")

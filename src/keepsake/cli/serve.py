@@ -1,0 +1,87 @@
+"""`keepsake serve`: migrations, then the API under uvicorn (and the worker inside)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import socket
+from types import FrameType
+
+import uvicorn
+from pydantic import SecretStr
+
+from keepsake.cli.common import apply_migrations, database_url, load_settings, progress
+from keepsake.config import Settings
+
+
+def http_url(address: tuple[str, int], path: str) -> str:
+    host, port = address
+    # Bound to every interface: the local address is the one a browser here can open.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, announcing the API docs once it accepts connections."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            # The bound socket, not the --port flag, so that `--port 0` shows the real port.
+            address = self.servers[0].sockets[0].getsockname()
+            progress(f"ready; API docs at {http_url(address[:2], '/docs')}")
+
+
+def ignore_signal(signum: int, frame: FrameType | None) -> None:
+    """Handles SIGINT/SIGTERM once uvicorn has stopped gracefully.
+
+    uvicorn then re-raises the signal that stopped it; under the default handlers that
+    would kill the process (SIGTERM) or unwind it with a traceback (SIGINT) before
+    PostgreSQL is stopped, and there is nothing left for the signal to do.
+    """
+
+
+def announce(settings: Settings, url: str) -> None:
+    if settings.database_url is None:
+        # Only this process may own the embedded server, but other commands on this
+        # machine (`keepsake worker`, `keepsake admin`) may connect to its socket.
+        progress(f"other commands reach this database with KEEPSAKE_DATABASE_URL={url}")
+    if settings.worker_in_process:
+        progress("the job worker runs inside this process")
+    else:
+        progress("the job worker is off here: jobs wait for `keepsake worker`")
+
+
+def serve(args: argparse.Namespace) -> None:
+    # Imported here so that `keepsake migrate` does not load the whole API.
+    from keepsake.main import create_app
+
+    # Until uvicorn runs, SIGTERM unwinds like Ctrl-C, through the `finally` that stops
+    # PostgreSQL.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    settings = load_settings(args.data_dir)
+    if args.no_worker:
+        settings = settings.model_copy(update={"worker_in_process": False})
+    with database_url(settings) as url:
+        apply_migrations(url)
+        announce(settings, url)
+        app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+            # Which client address to trust is the app's decision (trust_forwarded_for).
+            proxy_headers=False,
+            # The app has configured logging: uvicorn's own lines then come out as the
+            # same JSON. Its access log would repeat the app's `http.request` line without
+            # the request id, and would print the signatures of signed upload URLs.
+            log_config=None,
+            access_log=False,
+            # After SIGTERM, requests in flight get this long to finish; then they are cut.
+            timeout_graceful_shutdown=math.ceil(settings.http_shutdown_timeout.total_seconds()),
+        )
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, ignore_signal)
+        Server(config).run()
