@@ -267,21 +267,24 @@ async def refresh(
         limit=settings.rate_limit_refresh_per_ip,
         window=settings.rate_limit_window,
     )
-    found = await repository.refresh_token_for_update(db, token_digest(token))
-    if found is None:
-        raise InvalidRefreshToken("This refresh token is not valid.")
-    stored, session = found
+    digest = token_digest(token)
     now = utcnow()
+    session = await repository.claim_refresh_token(db, digest)
+    if session is None:
+        used = await repository.session_of_refresh_token(db, digest)
+        if used is None:
+            raise InvalidRefreshToken("This refresh token is not valid.")
+        if used.revoked_at is None and used.expires_at > now:
+            # A rotated token came back, or lost a race with its own twin: whoever holds
+            # it may be a thief, so end the session.
+            await repository.revoke_sessions(
+                db, user_id=used.user_id, session_id=used.id, reason="refresh_token_reused"
+            )
+            log.warning("session.refresh_reuse", session_id=str(used.id))
+            raise RefreshTokenReused("This refresh token was already used; the session is ended.")
+        raise InvalidRefreshToken("This session has ended; sign in again.")
     if session.revoked_at is not None or session.expires_at <= now:
         raise InvalidRefreshToken("This session has ended; sign in again.")
-    if stored.used_at is not None:
-        # A rotated token came back: whoever holds it may be a thief, so end the session.
-        await repository.revoke_sessions(
-            db, user_id=session.user_id, session_id=session.id, reason="refresh_token_reused"
-        )
-        log.warning("session.refresh_reuse", session_id=str(session.id))
-        raise RefreshTokenReused("This refresh token was already used; the session is ended.")
-    stored.used_at = now
     session.last_used_at = now
     session.expires_at = now + settings.refresh_token_ttl
     new_refresh = new_token()
