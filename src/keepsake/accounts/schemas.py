@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from keepsake.profiles.schemas import MePublic
+from keepsake.text import DisplayName, Handle
 
 _PASSWORD = Field(min_length=1, max_length=256, examples=["correct horse battery staple"])
 
@@ -29,8 +30,8 @@ class SignupCreate(BaseModel):
 
     email: EmailStr = Field(max_length=320)
     password: str = _PASSWORD
-    handle: str = Field(min_length=1, max_length=30)
-    display_name: str = Field(min_length=1, max_length=60)
+    handle: Handle = Field(min_length=1, max_length=30)
+    display_name: DisplayName = Field(description="1–60 characters, one line.")
 
 
 class LoginCreate(BaseModel):

@@ -9,6 +9,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake import text
 from keepsake.accounts import repository
 from keepsake.accounts.handles import check_handle
 from keepsake.accounts.mailer import Mailer
@@ -160,10 +161,12 @@ async def new_user(
 ) -> User:
     """Create a user after checking handle and password; the unique indexes settle races."""
     check_handle(handle)
-    display_name = display_name.strip()
-    if not display_name or "\n" in display_name:
+    name = text.display_name(display_name)
+    if name is None:
         raise Invalid(
-            "Give a display name on one line.", code="invalid_display_name", field="display_name"
+            f"Give a display name of 1–{text.DISPLAY_NAME_MAX} characters on one line.",
+            code="invalid_display_name",
+            field="display_name",
         )
     if password is not None:
         _check_password(password, handle, email.split("@")[0])
@@ -171,7 +174,7 @@ async def new_user(
         id=uuid.uuid4(),
         email=email.lower(),
         handle=handle,
-        display_name=display_name,
+        display_name=name,
         password_hash=await hash_password(password) if password is not None else None,
         email_verified_at=utcnow() if email_verified else None,
     )

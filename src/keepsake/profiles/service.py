@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 import zoneinfo
 from datetime import time
@@ -35,15 +34,11 @@ from keepsake.profiles.schemas import (
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import utcnow, verify_password
 from keepsake.storage.base import Storage
+from keepsake.text import DISPLAY_NAME_MAX, clean, display_name
 
 # Bounded by the `users` columns they are stored in.
 NOTE_MAX = 80
-DISPLAY_NAME_MAX = 60
 BIO_MAX = 300
-
-# Control characters and line/paragraph separators: nothing a one-line field may hold.
-# Surrogates (`Cs`) cannot be stored as UTF-8 at all.
-_NOT_ON_ONE_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 class InvalidNote(Invalid):
@@ -75,16 +70,9 @@ class InvalidPassword(Forbidden):
 
 
 def _text(value: str, *, multiline: bool = False) -> str | None:
-    """NFC-normalised, trimmed text; None when it holds a character the field may not."""
-    if multiline:
-        value = value.replace("\r\n", "\n")
-    value = unicodedata.normalize("NFC", value).strip()
-    for char in value:
-        if multiline and char == "\n":
-            continue
-        if unicodedata.category(char) in _NOT_ON_ONE_LINE:
-            return None
-    return value
+    """Checked (as the request types check it) and trimmed; None when it may not be stored."""
+    cleaned = clean(value, multiline=multiline)
+    return None if cleaned is None else cleaned.strip()
 
 
 def _note(value: str) -> str:
@@ -103,8 +91,8 @@ def _note(value: str) -> str:
 
 
 def _display_name(value: str) -> str:
-    name = _text(value)
-    if not name or len(name) > DISPLAY_NAME_MAX:
+    name = display_name(value)
+    if name is None:
         raise InvalidDisplayName(
             f"Give a display name of 1–{DISPLAY_NAME_MAX} characters on one line.",
             code=InvalidDisplayName.code,
