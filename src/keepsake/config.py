@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         default=None, description="PEM of the CloudFront key pair that signs media URLs."
     )
 
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body outside uploads; larger ones answer 413 while read.",
+    )
     upload_ttl: timedelta = timedelta(hours=1)
     max_clip_bytes: int = 200 * 1024 * 1024
     max_avatar_bytes: int = 10 * 1024 * 1024

@@ -19,6 +19,7 @@ from keepsake.accounts.mailer import build_mailer
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.providers import JwksCache
 from keepsake.accounts.router import router as accounts_router
+from keepsake.bodylimit import BodyLimitMiddleware
 from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
 from keepsake.db import create_engine, libpq_url, sessionmaker
@@ -36,6 +37,7 @@ from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
 from keepsake.storage import build_storage
+from keepsake.storage.local import UPLOAD_PATH
 from keepsake.storage.router import router as local_storage_router
 from keepsake.worker import in_process_worker, job_resources
 
@@ -114,6 +116,10 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     use_problem_media_type(app)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
+    # Outermost: an oversized body is refused before any other layer reads it.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes, exempt_prefix=UPLOAD_PATH
+    )
     for router in (
         # First: routes are matched in order, and the home feed is the hottest path.
         feeds_router,
