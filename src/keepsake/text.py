@@ -73,4 +73,3 @@ DisplayName = Annotated[str, _checker(multiline=False, code="invalid_display_nam
 Note = Annotated[str, _checker(multiline=False, code="invalid_note")]
 Bio = Annotated[str, _checker(multiline=True, code="invalid_bio")]
 Caption = Annotated[str, _checker(multiline=True, code="invalid_caption")]
-Handle = Annotated[str, _checker(multiline=False, code="invalid_handle")]
