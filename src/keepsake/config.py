@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     max_clips: int = 10
     max_memory_seconds: float = 240.0
     max_caption_chars: int = 2000
-    media_url_ttl: timedelta = timedelta(hours=1)
+    # On the 5-minute signing grid (`storage.base`), a URL then lives 5–10 minutes: apps
+    # re-read the memory for fresh ones, and lost access ends with the URL soon after.
+    media_url_ttl: timedelta = timedelta(minutes=5)
     account_deletion_grace: timedelta = timedelta(days=30)
 
     apns_key_id: str | None = None
