@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         default=None, description="PEM of the CloudFront key pair that signs media URLs."
     )
 
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body outside uploads; larger ones answer 413 while read.",
+    )
     upload_ttl: timedelta = timedelta(hours=1)
     max_clip_bytes: int = 200 * 1024 * 1024
     max_avatar_bytes: int = 10 * 1024 * 1024
@@ -116,7 +121,9 @@ class Settings(BaseSettings):
     max_clips: int = 10
     max_memory_seconds: float = 240.0
     max_caption_chars: int = 2000
-    media_url_ttl: timedelta = timedelta(hours=1)
+    # On the 5-minute signing grid (`storage.base`), a URL then lives 5–10 minutes: apps
+    # re-read the memory for fresh ones, and lost access ends with the URL soon after.
+    media_url_ttl: timedelta = timedelta(minutes=5)
     account_deletion_grace: timedelta = timedelta(days=30)
 
     apns_key_id: str | None = None

@@ -67,6 +67,9 @@ def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
         pool_recycle=1800,
         # Times come back in UTC whatever the server's default, as the API writes them.
         connect_args={"options": "-c TimeZone=UTC"},
+        # A failing statement's error would otherwise carry its parameters (password
+        # hashes, emails, tokens) into the logs.
+        hide_parameters=True,
     )
 
 

@@ -139,13 +139,18 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         FieldError(field=_field_name(tuple(err["loc"])), message=err["msg"]) for err in exc.errors()
     ]
     malformed = any(err["type"] == "json_invalid" for err in exc.errors())
+    # A shared type's rule (`keepsake.text`) names its own code; one alone is the answer's.
+    rule_codes = {(err.get("ctx") or {}).get("code") for err in exc.errors()}
+    rule_code = rule_codes.pop() if len(rule_codes) == 1 else None
     problem = Problem(
         title="Invalid input",
         status=422,
         detail="The request body is not valid JSON."
         if malformed
+        else errors[0].message
+        if rule_code
         else "Some fields are missing or invalid.",
-        code="malformed_json" if malformed else "validation_error",
+        code="malformed_json" if malformed else str(rule_code or "validation_error"),
         errors=errors,
     )
     return problem_response(problem)

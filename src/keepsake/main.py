@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from keepsake import __doc__ as description
 from keepsake.accounts.provider_router import router as provider_router
 from keepsake.accounts.router import router as accounts_router
+from keepsake.bodylimit import BodyLimitMiddleware
 from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
 from keepsake.errors import install_error_handlers, use_problem_media_type
@@ -24,6 +25,7 @@ from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.security import use_password_hash_profile
 from keepsake.storage import build_storage
+from keepsake.storage.local import UPLOAD_PATH
 from keepsake.storage.router import router as local_storage_router
 
 TAGS = [
@@ -63,6 +65,10 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     use_problem_media_type(app)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
+    # Outermost: an oversized body is refused before any other layer reads it.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes, exempt_prefix=UPLOAD_PATH
+    )
     for router in (
         # First: routes are matched in order, and the home feed is the hottest path.
         feeds_router,

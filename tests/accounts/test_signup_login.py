@@ -88,9 +88,9 @@ async def test_login_refuses_wrong_credentials_alike(
         ({"password": "mina-is-my-name"}, "weak_password", "password"),
         ({"password": "a" * 257}, "validation_error", "password"),
         ({"email": "not-an-email"}, "validation_error", "email"),
-        ({"display_name": ""}, "validation_error", "display_name"),
+        ({"display_name": ""}, "invalid_display_name", "display_name"),
         ({"display_name": "   "}, "invalid_display_name", "display_name"),
-        ({"display_name": "x" * 61}, "validation_error", "display_name"),
+        ({"display_name": "x" * 61}, "invalid_display_name", "display_name"),
         ({"handle": 12345}, "validation_error", "handle"),
     ],
 )

@@ -181,7 +181,7 @@ async def test_music_uploads_have_their_own_types_and_limit(
 
 @pytest.mark.parametrize(
     "body",
-    [{"title": None}, {"title": ""}, {"artist": "   "}, {"title": "a\nb"}, {"title": "x" * 201}],
+    [{"title": None}, {"title": ""}, {"artist": "   "}, {"title": "x" * 201}],
 )
 async def test_bad_track_names_are_refused(
     client: httpx.AsyncClient, admin: Member, tmp_path: Path, body: Json

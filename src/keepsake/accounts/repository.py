@@ -103,19 +103,32 @@ async def add(db: AsyncSession, *rows: Session | RefreshToken | OneTimeToken) ->
     await db.flush()
 
 
-async def refresh_token_for_update(
-    db: AsyncSession, token_hash: bytes
-) -> tuple[RefreshToken, Session] | None:
-    """The token and its session, the session row locked so one refresh runs at a time."""
-    row = (
-        await db.execute(
-            select(RefreshToken, Session)
-            .join(Session, Session.id == RefreshToken.session_id)
-            .where(RefreshToken.token_hash == token_hash)
-            .with_for_update(of=Session)
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1])
+async def claim_refresh_token(db: AsyncSession, token_hash: bytes) -> Session | None:
+    """Mark an unused token used and lock its session, atomically.
+
+    Of two requests racing with one token, the row lock lets exactly one see it unused;
+    None for the other, as for an unknown or already used token.
+    """
+    claimed = (
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=func.now())
+        .returning(RefreshToken.session_id)
+        .cte("claimed")
+    )
+    return await db.scalar(
+        select(Session)
+        .where(Session.id == select(claimed.c.session_id).scalar_subquery())
+        .with_for_update()
+    )
+
+
+async def session_of_refresh_token(db: AsyncSession, token_hash: bytes) -> Session | None:
+    return await db.scalar(
+        select(Session)
+        .join(RefreshToken, RefreshToken.session_id == Session.id)
+        .where(RefreshToken.token_hash == token_hash)
+    )
 
 
 async def revoke_sessions(

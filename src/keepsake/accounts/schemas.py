@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from keepsake.profiles.schemas import MePublic
+from keepsake.text import DisplayName
 
 _PASSWORD = Field(min_length=1, max_length=256, examples=["correct horse battery staple"])
 
@@ -29,8 +30,10 @@ class SignupCreate(BaseModel):
 
     email: EmailStr = Field(max_length=320)
     password: str = _PASSWORD
+    # Not a `keepsake.text` type: NFC would turn the Kelvin sign into `K` before the
+    # handle rule (ASCII only, which also refuses control characters) could refuse it.
     handle: str = Field(min_length=1, max_length=30)
-    display_name: str = Field(min_length=1, max_length=60)
+    display_name: DisplayName = Field(description="1–60 characters, one line.")
 
 
 class LoginCreate(BaseModel):

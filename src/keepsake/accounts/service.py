@@ -9,6 +9,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake import text
 from keepsake.accounts import repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
@@ -108,10 +109,12 @@ async def new_user(
 ) -> User:
     """Create a user after checking handle and password; the unique indexes settle races."""
     check_handle(handle)
-    display_name = display_name.strip()
-    if not display_name or "\n" in display_name:
+    name = text.display_name(display_name)
+    if name is None:
         raise Invalid(
-            "Give a display name on one line.", code="invalid_display_name", field="display_name"
+            f"Give a display name of 1–{text.DISPLAY_NAME_MAX} characters on one line.",
+            code="invalid_display_name",
+            field="display_name",
         )
     if password is not None:
         check_password(password, handle, email.split("@")[0])
@@ -119,7 +122,7 @@ async def new_user(
         id=uuid.uuid4(),
         email=email.lower(),
         handle=handle,
-        display_name=display_name,
+        display_name=name,
         password_hash=await hash_password(password) if password is not None else None,
         email_verified_at=utcnow() if email_verified else None,
     )
@@ -215,21 +218,24 @@ async def refresh(
         limit=settings.rate_limit_refresh_per_ip,
         window=settings.rate_limit_window,
     )
-    found = await repository.refresh_token_for_update(db, token_digest(token))
-    if found is None:
-        raise InvalidRefreshToken("This refresh token is not valid.")
-    stored, session = found
+    digest = token_digest(token)
     now = utcnow()
+    session = await repository.claim_refresh_token(db, digest)
+    if session is None:
+        used = await repository.session_of_refresh_token(db, digest)
+        if used is None:
+            raise InvalidRefreshToken("This refresh token is not valid.")
+        if used.revoked_at is None and used.expires_at > now:
+            # A rotated token came back, or lost a race with its own twin: whoever holds
+            # it may be a thief, so end the session.
+            await repository.revoke_sessions(
+                db, user_id=used.user_id, session_id=used.id, reason="refresh_token_reused"
+            )
+            log.warning("session.refresh_reuse", session_id=str(used.id))
+            raise RefreshTokenReused("This refresh token was already used; the session is ended.")
+        raise InvalidRefreshToken("This session has ended; sign in again.")
     if session.revoked_at is not None or session.expires_at <= now:
         raise InvalidRefreshToken("This session has ended; sign in again.")
-    if stored.used_at is not None:
-        # A rotated token came back: whoever holds it may be a thief, so end the session.
-        await repository.revoke_sessions(
-            db, user_id=session.user_id, session_id=session.id, reason="refresh_token_reused"
-        )
-        log.warning("session.refresh_reuse", session_id=str(session.id))
-        raise RefreshTokenReused("This refresh token was already used; the session is ended.")
-    stored.used_at = now
     session.last_used_at = now
     session.expires_at = now + settings.refresh_token_ttl
     new_refresh = new_token()

@@ -14,7 +14,9 @@ from keepsake.profiles.schemas import AvatarPublic
 class ClapCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"count": 3}]})
 
+    # Strict: apps send numbers; `"3"`, `3.0` and `true` are refused, not coerced.
     count: int = Field(
+        strict=True,
         ge=1,
         le=MAX_CLAPS,
         description=f"Claps to add. Your total per memory stops at {MAX_CLAPS}: a request "

@@ -14,6 +14,7 @@ from keepsake.jsonbody import json_response
 from keepsake.memories.hashtags import MAX_TAG_CHARS
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Page, Pagination
+from keepsake.text import SingleLine
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
 
@@ -25,7 +26,7 @@ FEED_PAGE = Page[MemoryPublic]
 LIST_ERRORS = responses(*AUTH_ERRORS, invalid=("invalid_cursor",))
 
 TagPath = Annotated[
-    str,
+    SingleLine,
     Path(
         min_length=1,
         # One more for a leading '#', which is ignored.

@@ -25,7 +25,7 @@ class UploadCreate(BaseModel):
         description="Clips: video/mp4, video/quicktime, image/jpeg, image/png, image/heic. "
         "Avatars: image/jpeg, image/png, image/heic, image/webp.",
     )
-    size_bytes: int = Field(gt=0, description="The exact size of the file to upload.")
+    size_bytes: int = Field(strict=True, gt=0, description="The exact size of the file to upload.")
 
 
 class UploadPublic(BaseModel):

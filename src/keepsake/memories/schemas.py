@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keepsake.memories.models import MemoryStatus, Visibility
 from keepsake.music.schemas import MusicTrackPublic
+from keepsake.text import Caption
 
 
 def _absent(value: object) -> bool:
@@ -47,7 +48,7 @@ class MemoryCreate(BaseModel):
 
     clips: list[ClipCreate] = Field(min_length=1, max_length=10)
     music_track_id: uuid.UUID | None = None
-    caption: str = Field(default="", max_length=2000)
+    caption: Caption = Field(default="", max_length=2000)
     visibility: Visibility
 
 
@@ -59,7 +60,7 @@ class MemoryUpdate(BaseModel):
         },
     )
 
-    caption: str | None = Field(default=None, max_length=2000)
+    caption: Caption | None = Field(default=None, max_length=2000)
     visibility: Visibility | None = None
 
 

@@ -7,10 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from keepsake.text import CHECK_ONE_LINE
+
 # Trimmed, one line, and bounded by the `music_tracks` columns.
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    CHECK_ONE_LINE,
 ]
 
 

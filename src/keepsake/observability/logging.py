@@ -8,6 +8,7 @@ collector never meets a plain-text traceback in the middle of JSON.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import TextIO
 
@@ -32,6 +33,26 @@ def add_trace_ids(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
         # OpenTelemetry's 128-bit trace id.
         event["dd.trace_id"] = str(context.trace_id & _LOW_64_BITS)
         event["dd.span_id"] = str(context.span_id)
+    return event
+
+
+# What a log line must never carry: statement parameters and secrets, whoever logs them.
+_SECRET_KEYS = frozenset(
+    {"parameters", "params", "password", "password_hash", "token", "refresh_token",
+     "access_token", "authorization", "email", "secret"}
+)  # fmt: skip
+# SQLAlchemy's rendering of a statement's parameters inside an error's text.
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\n?", re.DOTALL)
+
+
+def drop_secrets(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Remove secret fields, and statement parameters from errors and tracebacks."""
+    for key in _SECRET_KEYS.intersection(event):
+        del event[key]
+    for key in ("event", "exception", "error"):
+        value = event.get(key)
+        if isinstance(value, str) and "[parameters: " in value:
+            event[key] = _SQL_PARAMETERS.sub("[parameters hidden]", value)
     return event
 
 
@@ -62,8 +83,8 @@ def configure_logging(level: str, *, json: bool) -> None:
     renderer: Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
-    # The console renderer prints tracebacks itself; JSON needs them as a string field.
-    final = [structlog.processors.format_exc_info, renderer] if json else [renderer]
+    # Tracebacks become a string field in both renderings, so `drop_secrets` sees them.
+    final: list[Processor] = [structlog.processors.format_exc_info, drop_secrets, renderer]
     structlog.configure(
         processors=[*shared, *final],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

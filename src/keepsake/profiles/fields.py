@@ -3,22 +3,17 @@ hours may hold, each checked and normalized before it is stored."""
 
 from __future__ import annotations
 
-import unicodedata
 import zoneinfo
 from datetime import time
 from functools import cache
 
+from keepsake import text as texts
 from keepsake.errors import Invalid
 from keepsake.profiles.schemas import QuietHours
 
 # Bounded by the `users` columns they are stored in.
 NOTE_MAX = 80
-DISPLAY_NAME_MAX = 60
 BIO_MAX = 300
-
-# Control characters and line/paragraph separators: nothing a one-line field may hold.
-# Surrogates (`Cs`) cannot be stored as UTF-8 at all.
-_NOT_ON_ONE_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 class InvalidNote(Invalid):
@@ -42,16 +37,9 @@ class InvalidQuietHours(Invalid):
 
 
 def text(value: str, *, multiline: bool = False) -> str | None:
-    """NFC-normalised, trimmed text; None when it holds a character the field may not."""
-    if multiline:
-        value = value.replace("\r\n", "\n")
-    value = unicodedata.normalize("NFC", value).strip()
-    for char in value:
-        if multiline and char == "\n":
-            continue
-        if unicodedata.category(char) in _NOT_ON_ONE_LINE:
-            return None
-    return value
+    """Checked (as the request types check it) and trimmed; None when it may not be stored."""
+    cleaned = texts.clean(value, multiline=multiline)
+    return None if cleaned is None else cleaned.strip()
 
 
 def note(value: str) -> str:
@@ -70,10 +58,10 @@ def note(value: str) -> str:
 
 
 def display_name(value: str) -> str:
-    name = text(value)
-    if not name or len(name) > DISPLAY_NAME_MAX:
+    name = texts.display_name(value)
+    if name is None:
         raise InvalidDisplayName(
-            f"Give a display name of 1–{DISPLAY_NAME_MAX} characters on one line.",
+            f"Give a display name of 1–{texts.DISPLAY_NAME_MAX} characters on one line.",
             code=InvalidDisplayName.code,
             field="display_name",
         )

@@ -10,6 +10,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from keepsake.privacy import Person, Relationship, relationship
+from keepsake.text import Bio, DisplayName, Note
 
 HandlePath = Annotated[
     str,
@@ -130,9 +131,9 @@ class MeUpdate(BaseModel):
         },
     )
 
-    display_name: str | None = Field(default=None, description="1–60 characters, one line.")
-    bio: str | None = Field(default=None, description="Up to 300 characters; may span lines.")
-    note: str | None = Field(default=None, description=_NOTE + ' `""` clears it.')
+    display_name: DisplayName | None = Field(default=None, description="1–60 characters, one line.")
+    bio: Bio | None = Field(default=None, description="Up to 300 characters; may span lines.")
+    note: Note | None = Field(default=None, description=_NOTE + ' `""` clears it.')
     is_private: bool | None = Field(
         default=None,
         description="Private accounts approve followers. Turning it off approves every "

@@ -1,0 +1,72 @@
+"""A ceiling on request bodies, enforced while they are read, before anything parses them.
+
+A declared `Content-Length` over the limit is refused before a byte is read; a chunked
+body is counted as it streams and refused the moment it passes the limit, so a 100 MB
+body to an unauthenticated route costs the server at most the limit in memory.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from keepsake.errors import PROBLEM_JSON
+
+_TOO_LARGE = 413
+
+
+def _detail(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes."
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `max_bytes` with 413 `payload_too_large`, except under
+    `exempt_prefix` (the local storage's upload route, which keeps its own streamed limit
+    per upload)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefix: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.exempt_prefix = exempt_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefix):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI passes an HTTPException from reading the body on to the
+                    # app's handler, which answers problem+json.
+                    raise HTTPException(_TOO_LARGE, _detail(self.max_bytes))
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = orjson.dumps(
+            {
+                "type": "about:blank",
+                "title": "Payload too large",
+                "status": _TOO_LARGE,
+                "detail": _detail(self.max_bytes),
+                "code": "payload_too_large",
+            }
+        )
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": _TOO_LARGE, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
