@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -151,7 +151,12 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics, in Prometheus' text format.",
+        response_class=PlainTextResponse,
+    )
     async def prometheus_metrics() -> Response:
         await telemetry.metrics.queue_depth.refresh(app.state.engine)
         body, content_type = telemetry.metrics.render()
