@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from keepsake.config import Settings
 from keepsake.mailer import Mailer
@@ -43,3 +44,8 @@ Limiter = Annotated[RateLimiter, Depends(_limiter)]
 AppMailer = Annotated[Mailer, Depends(_mailer)]
 AppStorage = Annotated[Storage, Depends(_storage)]
 AppReadDb = Annotated[ReadDb, Depends(_read_db)]
+
+# API.md names every resource's path parameter `{id}`, and generated clients (openapi-fetch,
+# openapi-generator) use the path template literally: the handlers keep their descriptive
+# argument names, the template says `{id}`.
+IdPath = Annotated[uuid.UUID, Path(alias="id")]

@@ -156,6 +156,12 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem)
 
 
+def _undecodable_body() -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body",), "msg": "The body is not UTF-8 JSON."}]
+    )
+
+
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -164,8 +170,12 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI answers 400 for a JSON body it cannot even decode (not UTF-8: a
+        # UnicodeDecodeError, a ValueError); to a client that is malformed JSON like any other.
+        return await _validation_error(request, _undecodable_body())
     problem = Problem(
         title=str(exc.detail) if exc.status_code != 404 else "Not found",
         status=exc.status_code,

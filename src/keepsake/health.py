@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,7 +31,12 @@ def health_router(telemetry: Telemetry) -> APIRouter:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @router.get("/metrics", tags=["operations"], summary="Prometheus metrics.")
+    @router.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics, in Prometheus' text format.",
+        response_class=PlainTextResponse,
+    )
     async def prometheus_metrics(request: Request) -> Response:
         await telemetry.metrics.queue_depth.refresh(request.app.state.engine)
         body, content_type = telemetry.metrics.render()

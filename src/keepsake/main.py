@@ -10,6 +10,7 @@ from keepsake.accounts.router import router as accounts_router
 from keepsake.bodylimit import BodyLimitMiddleware
 from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
+from keepsake.docs import install_docs
 from keepsake.errors import install_error_handlers, use_problem_media_type
 from keepsake.exports.router import router as exports_router
 from keepsake.feeds.router import router as feeds_router
@@ -60,9 +61,13 @@ def create_app(settings: Settings) -> FastAPI:
         description=description,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by install_docs from local files, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         telemetry=telemetry.tracing.fastapi_config(),
     )
     install_error_handlers(app)
+    install_docs(app)
     use_problem_media_type(app)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
     # Outermost: an oversized body is refused before any other layer reads it.

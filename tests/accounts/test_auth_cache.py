@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -26,7 +25,6 @@ from keepsake.cli.admin import set_role
 from keepsake.config import Settings
 from keepsake.main import create_app
 from keepsake.migrate import alembic_config
-from keepsake.security import AccessClaims, issue_access_token, utcnow
 from tests.accounts.test_signup_login import assert_problem
 from tests.conftest import PASSWORD, Member, emailed_token, running
 from tests.graph.test_graph import statements
@@ -319,20 +317,22 @@ async def test_a_lost_listener_stops_trusting_the_cache_until_it_is_back(
 
 
 async def test_no_entry_outlives_its_access_token(
-    make_settings: Callable[..., Settings], sign_up: SignUp, settings: Settings
+    make_settings: Callable[..., Settings], sign_up: SignUp
 ) -> None:
     mina = await sign_up("mina")
-    claims = AccessClaims(uuid.UUID(mina.id), uuid.UUID(session_of(mina.access_token)))
-    issued = utcnow() - settings.access_token_ttl + timedelta(seconds=2)
-    token = issue_access_token(settings, claims, now=issued)
-    expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
-    headers = {"Authorization": f"Bearer {token}"}
-    async with pod(make_settings()) as (_, cache, client):
-        assert (await client.get(WHOAMI, headers=headers)).status_code == 200
-        assert cache.get(token) is not None
-        # Real time: the cache must read the token's own `exp`, which a test cannot fake.
-        await asyncio.sleep(expires - time.time() + 0.05)
-        assert_problem(await client.get(WHOAMI, headers=headers), 401, "invalid_access_token")
+    expires = float(jwt.decode(mina.access_token, options={"verify_signature": False})["exp"])
+    async with pod(make_settings()) as (app, _, client):
+        # The cache's own clock, not the wall clock: the request path must store the
+        # token's `exp` as the entry's end, and a slow machine must not change the answer.
+        now = [time.time()]
+        cache = listening_cache(now=now)
+        app.state.auth_cache = cache
+        assert (await client.get(WHOAMI, headers=mina.headers)).status_code == 200
+
+        now[0] = expires - 0.001
+        assert cache.get(mina.access_token) is not None
+        now[0] = expires
+        assert cache.get(mina.access_token) is None
 
 
 async def test_disabled_every_request_checks_the_database(

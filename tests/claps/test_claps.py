@@ -259,8 +259,8 @@ async def test_no_other_viewer_ever_gets_a_number(
 async def test_the_routes_are_documented(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert any(t["name"] == "claps" and t["description"] for t in spec["tags"])
-    post = spec["paths"]["/v1/memories/{memory_id}/claps"]["post"]
-    listed = spec["paths"]["/v1/memories/{memory_id}/claps"]["get"]
+    post = spec["paths"]["/v1/memories/{id}/claps"]["post"]
+    listed = spec["paths"]["/v1/memories/{id}/claps"]["get"]
     for operation in (post, listed):
         assert operation["tags"] == ["claps"]
         assert "\n" not in operation["summary"]

@@ -63,7 +63,7 @@ async def test_metrics_record_requests_by_route(client: httpx.AsyncClient) -> No
     lines = response.text.splitlines()
     assert any(
         line.startswith("keepsake_http_request_duration_seconds_count{")
-        and 'route="/v1/me/sessions/{session_id}"' in line
+        and 'route="/v1/me/sessions/{id}"' in line
         and 'status="401"' in line
         for line in lines
     ), response.text

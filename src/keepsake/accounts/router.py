@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response, status
 
@@ -26,7 +26,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter
+from keepsake.deps import AppMailer, AppSettings, AppStorage, IdPath, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.flows import accounts as flows
 from keepsake.pagination import Page, Pagination
@@ -129,11 +129,18 @@ async def verify_email(body: TokenCreate, db: DbSession) -> Response:
     return Response(status_code=NO_CONTENT)
 
 
+# Both answer 202 with no body at all: nothing in the answer may tell whether an email went out.
+ACCEPTED_EMPTY: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted; the body is empty.", "content": {}}
+}
+
+
 @router.post(
     "/auth/email/resend",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     summary="Send the email confirmation link again.",
-    responses=responses(*AUTH_ERRORS, RateLimited),
+    responses={**ACCEPTED_EMPTY, **responses(*AUTH_ERRORS, RateLimited)},
 )
 async def resend_verification(
     db: DbSession, settings: AppSettings, mailer: AppMailer, limiter: Limiter, user: CurrentUser
@@ -147,8 +154,9 @@ async def resend_verification(
 @router.post(
     "/auth/password/forgot",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     summary="Email a password reset link (always 202, whether or not the account exists).",
-    responses=responses(RateLimited),
+    responses={**ACCEPTED_EMPTY, **responses(RateLimited)},
 )
 async def forgot_password(
     body: ForgotPasswordCreate,
@@ -198,11 +206,11 @@ async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> P
 
 
 @router.delete(
-    "/me/sessions/{session_id}",
+    "/me/sessions/{id}",
     status_code=NO_CONTENT,
     summary="Sign out one of your sessions.",
     responses=responses(*AUTH_ERRORS, NotFound),
 )
-async def revoke_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+async def revoke_session(session_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.revoke_session(db, user=user, session_id=session_id)
     return Response(status_code=NO_CONTENT)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
@@ -11,7 +9,7 @@ from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.claps import service
 from keepsake.claps.schemas import ClapCreate, ClapPublic, ClapResult
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.memories.service import MemoryNotFound, NotAuthor
@@ -21,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["claps"])
 
 
 @router.post(
-    "/memories/{memory_id}/claps",
+    "/memories/{id}/claps",
     response_model=ClapResult,
     summary="Clap for a memory you can see; your total stops at 50.",
     description=(
@@ -42,7 +40,7 @@ router = APIRouter(prefix="/v1", tags=["claps"])
     ),
 )
 async def clap(
-    memory_id: uuid.UUID,
+    memory_id: IdPath,
     body: ClapCreate,
     db: DbSession,
     user: CurrentUser,
@@ -60,7 +58,7 @@ async def clap(
 
 
 @router.get(
-    "/memories/{memory_id}/claps",
+    "/memories/{id}/claps",
     summary="Who clapped for your memory and how often, most recent first.",
     description=(
         "Only for the memory's author: another viewer who can see the memory gets 403 "
@@ -69,7 +67,7 @@ async def clap(
     responses=responses(*AUTH_ERRORS, NotAuthor, MemoryNotFound, invalid=("invalid_cursor",)),
 )
 async def list_claps(
-    memory_id: uuid.UUID,
+    memory_id: IdPath,
     db: DbSession,
     settings: AppSettings,
     storage: AppStorage,

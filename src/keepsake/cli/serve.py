@@ -11,26 +11,29 @@ from types import FrameType
 import uvicorn
 from pydantic import SecretStr
 
-from keepsake.cli.common import apply_migrations, database_url, load_settings, progress
+from keepsake import serve_address
+from keepsake.cli.common import (
+    CommandError,
+    apply_migrations,
+    database_url,
+    load_settings,
+    progress,
+)
 from keepsake.config import Settings
 
 
-def http_url(address: tuple[str, int], path: str) -> str:
-    host, port = address
-    # Bound to every interface: the local address is the one a browser here can open.
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
-    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
-
-
 class Server(uvicorn.Server):
-    """uvicorn's server, announcing the API docs once it accepts connections."""
+    """uvicorn's server, announcing its address once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, public_url: str) -> None:
+        super().__init__(config)
+        self.public_url = public_url
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            # The bound socket, not the --port flag, so that `--port 0` shows the real port.
-            address = self.servers[0].sockets[0].getsockname()
-            progress(f"ready; API docs at {http_url(address[:2], '/docs')}")
+            progress(f"ready; URLs handed out start with {self.public_url}")
+            progress(f"API docs at {self.public_url}/docs")
 
 
 def ignore_signal(signum: int, frame: FrameType | None) -> None:
@@ -63,14 +66,17 @@ def serve(args: argparse.Namespace) -> None:
     settings = load_settings(args.data_dir)
     if args.no_worker:
         settings = settings.model_copy(update={"worker_in_process": False})
-    with database_url(settings) as url:
+    try:
+        sock = serve_address.bind(args.host, args.port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    settings = serve_address.with_public_url(settings, sock)
+    with sock, database_url(settings) as url:
         apply_migrations(url)
         announce(settings, url)
         app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
         config = uvicorn.Config(
             app,
-            host=args.host,
-            port=args.port,
             log_level=settings.log_level.lower(),
             # Which client address to trust is the app's decision (trust_forwarded_for).
             proxy_headers=False,
@@ -84,4 +90,4 @@ def serve(args: argparse.Namespace) -> None:
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, ignore_signal)
-        Server(config).run()
+        Server(config, settings.public_url).run(sockets=[sock])

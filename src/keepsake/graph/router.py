@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.graph import service
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
@@ -117,23 +115,23 @@ async def follow_requests(
 
 
 @router.post(
-    "/me/follow-requests/{request_id}/approve",
+    "/me/follow-requests/{id}/approve",
     status_code=NO_CONTENT,
     summary="Approve a follow request: they now follow you.",
     responses=responses(*AUTH_ERRORS, service.FollowRequestNotFound),
 )
-async def approve_request(request_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+async def approve_request(request_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.approve_request(db, owner=user, request_id=request_id)
     return _done()
 
 
 @router.post(
-    "/me/follow-requests/{request_id}/deny",
+    "/me/follow-requests/{id}/deny",
     status_code=NO_CONTENT,
     summary="Deny a follow request; they are not told.",
     responses=responses(*AUTH_ERRORS, service.FollowRequestNotFound),
 )
-async def deny_request(request_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+async def deny_request(request_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.deny_request(db, owner=user, request_id=request_id)
     return _done()
 

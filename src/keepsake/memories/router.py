@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
-from keepsake.deps import AppReadDb, AppSettings, AppStorage
+from keepsake.deps import AppReadDb, AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.jsonbody import json_response
@@ -67,13 +65,13 @@ async def create_memory(
 
 
 @router.get(
-    "/memories/{memory_id}",
+    "/memories/{id}",
     summary="One memory, if you may see it.",
     response_model=MemoryPublic,
     responses=responses(*AUTH_ERRORS, service.MemoryNotFound),
 )
 async def get_memory(
-    memory_id: uuid.UUID,
+    memory_id: IdPath,
     reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
@@ -86,12 +84,12 @@ async def get_memory(
 
 
 @router.patch(
-    "/memories/{memory_id}",
+    "/memories/{id}",
     summary="Change the caption or visibility of your memory.",
     responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
 )
 async def update_memory(
-    memory_id: uuid.UUID,
+    memory_id: IdPath,
     body: MemoryUpdate,
     db: DbSession,
     settings: AppSettings,
@@ -104,12 +102,12 @@ async def update_memory(
 
 
 @router.delete(
-    "/memories/{memory_id}",
+    "/memories/{id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete your memory and its media.",
     responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
 )
-async def delete_memory(memory_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+async def delete_memory(memory_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.delete_memory(db, viewer=user, memory_id=memory_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

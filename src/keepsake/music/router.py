@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
 from keepsake.music import admin, service
@@ -58,13 +56,13 @@ async def add_track(
 
 
 @router.patch(
-    "/admin/music/{track_id}",
+    "/admin/music/{id}",
     tags=["admin"],
     summary="Change a track's title or artist (admins only).",
     responses=responses(*ROLE_ERRORS, admin.MusicTrackNotFound),
 )
 async def update_track(
-    track_id: uuid.UUID,
+    track_id: IdPath,
     body: MusicTrackUpdate,
     db: DbSession,
     settings: AppSettings,
@@ -77,12 +75,12 @@ async def update_track(
 
 
 @router.delete(
-    "/admin/music/{track_id}",
+    "/admin/music/{id}",
     tags=["admin"],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a track and its file (admins only); memories with it go on without music.",
     responses=responses(*ROLE_ERRORS, admin.MusicTrackNotFound),
 )
-async def delete_track(track_id: uuid.UUID, db: DbSession, _: AdminUser) -> Response:
+async def delete_track(track_id: IdPath, db: DbSession, _: AdminUser) -> Response:
     await admin.delete_track(db, track_id=track_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

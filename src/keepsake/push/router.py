@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
+from keepsake.deps import IdPath
 from keepsake.errors import responses
 from keepsake.push import service
 from keepsake.push.schemas import DeviceCreate, DevicePublic
@@ -26,11 +25,11 @@ async def register_device(body: DeviceCreate, db: DbSession, user: CurrentUser) 
 
 
 @router.delete(
-    "/devices/{device_id}",
+    "/devices/{id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Stop pushes to one of your devices (say, when signing out on it).",
     responses=responses(*AUTH_ERRORS, service.DeviceNotFound),
 )
-async def remove_device(device_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+async def remove_device(device_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.remove_device(db, user=user, device_id=device_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
