@@ -142,7 +142,11 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
     author = await graph.person_by_id(db, viewer_id=viewer.id, user_id=memory.author_id)
     ready = memory.status == MemoryStatus.ready
     if author is None or not can_see_memory(
-        viewer.id, author, visibility=memory.visibility, ready=ready
+        viewer.id,
+        author,
+        visibility=memory.visibility,
+        ready=ready,
+        hidden=memory.hidden_at is not None,
     ):
         raise MemoryNotFound("No such memory.")
     return memory, author
@@ -250,3 +254,22 @@ async def authored(db: AsyncSession, author_id: uuid.UUID) -> list[Authored]:
 async def authored_ids(db: AsyncSession, author_id: uuid.UUID) -> list[uuid.UUID]:
     """Ids of every memory of the author: whose media goes when the account does."""
     return [m.id for m in await repository.all_by_author(db, author_id)]
+
+
+async def visible_author(
+    db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The author of a memory the viewer may see; None when they may not (or it is gone)."""
+    memory = await repository.get(db, memory_id)
+    if memory is None:
+        return None
+    author = await graph.person_by_id(db, viewer_id=viewer_id, user_id=memory.author_id)
+    if author is None or not can_see_memory(
+        viewer_id,
+        author,
+        visibility=memory.visibility,
+        ready=memory.status == MemoryStatus.ready,
+        hidden=memory.hidden_at is not None,
+    ):
+        return None
+    return author.id
