@@ -232,17 +232,15 @@ def test_policy_memories_of_an_invisible_or_unready_author() -> None:
     viewer = uuid.uuid4()
     for visibility in Visibility:
         following = person(following=FollowState.active, close_friend=True)
-        assert can_see_memory(viewer, following, visibility=visibility, ready=True, hidden=False) == (
-            visibility != Visibility.only_me
-        )
+        assert can_see_memory(
+            viewer, following, visibility=visibility, ready=True, hidden=False
+        ) == (visibility != Visibility.only_me)
         assert not can_see_memory(
             viewer, following, visibility=visibility, ready=False, hidden=False
         )
         assert not can_see_memory(viewer, following, visibility=visibility, ready=True, hidden=True)
         blocked = person(following=FollowState.active, close_friend=True, blocked_by=True)
-        assert not can_see_memory(
-            viewer, blocked, visibility=visibility, ready=True, hidden=False
-        )
+        assert not can_see_memory(viewer, blocked, visibility=visibility, ready=True, hidden=False)
         gone = person(AccountStatus.deleting)
         assert can_see_memory(gone.id, gone, visibility=visibility, ready=False, hidden=True)
 

@@ -59,17 +59,10 @@ def _queued(reporter_id: uuid.UUID, kind: TargetKind, target_id: uuid.UUID) -> C
     cleared = exists().where(
         Clearance.target_kind == kind,
         Clearance.target_id == target_id,
-        or_(
-            and_(
-                literal(kind.value) == TargetKind.memory.value,
-                Clearance.cleared_at
-                >= select(Memory.updated_at).where(Memory.id == target_id).scalar_subquery(),
-            ),
-            and_(
-                literal(kind.value) == TargetKind.user.value,
-                Clearance.cleared_at > func.now() - ACCOUNT_CLEARANCE,
-            ),
-        ),
+        Clearance.cleared_at
+        >= select(Memory.updated_at).where(Memory.id == target_id).scalar_subquery()
+        if kind == TargetKind.memory
+        else Clearance.cleared_at > func.now() - ACCOUNT_CLEARANCE,
     )
     return ~muted & ~cleared
 
@@ -92,10 +85,10 @@ async def add_report(
     values = select(
         literal(uuid.uuid4()),
         literal(reporter_id),
-        literal(kind.value),
+        literal(kind, Report.target_kind.type),
         literal(target_id),
         literal(target_user_id),
-        literal(reason.value),
+        literal(reason, Report.reason.type),
         literal(detail),
         _queued(reporter_id, kind, target_id),
     )
