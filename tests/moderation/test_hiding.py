@@ -91,14 +91,13 @@ async def test_who_may_act_on_whom(
     from keepsake.accounts.models import Role
 
     mod = await moderator(engine, await sign_up("mod"))
-    other_mod = await moderator(engine, await sign_up("othermod"))
+    await moderator(engine, await sign_up("othermod"))
     boss = await moderator(engine, await sign_up("boss"), Role.admin)
     own = await seed_memory(engine, mod)
     assert_problem(await act(client, mod, f"/memories/{own}/hide"), 403, "cannot_moderate")
     assert_problem(await act(client, mod, "/users/boss/suspend"), 403, "cannot_moderate")
     assert_problem(await act(client, mod, "/users/mod/suspend"), 403, "cannot_moderate")
     assert (await act(client, boss, "/users/othermod/suspend")).status_code == 200
-    assert other_mod.handle == "othermod"
 
 
 async def test_a_hide_takes_few_statements(
