@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage
-from keepsake.errors import responses
+from keepsake.errors import RateLimited, responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.jsonbody import json_response
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
@@ -19,6 +19,7 @@ from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
 from keepsake.profiles.schemas import HandlePath
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["memories"])
 
@@ -33,11 +34,13 @@ CREATE_RULES = (
 
 @router.post(
     "/memories",
+    dependencies=[write_limit(Write.memories)],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MemoryPublic,
     summary="Create a memory from your uploaded clips; it is `processing` until ready.",
     responses=responses(
         *AUTH_ERRORS,
+        RateLimited,
         UploadNotFound,
         UploadUsed,
         UploadExpired,

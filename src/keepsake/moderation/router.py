@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, _bearer, _viewer
 from keepsake.db import DbSession
-from keepsake.errors import responses
+from keepsake.errors import RateLimited, responses
 from keepsake.memories.service import MemoryNotFound
 from keepsake.moderation import appeals, service
 from keepsake.moderation.schemas import (
@@ -27,6 +27,7 @@ from keepsake.moderation.schemas import (
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
 from keepsake.security import read_appeal_token
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["safety"])
 
@@ -52,12 +53,14 @@ StrikeHolder = Annotated[uuid.UUID, Depends(_strike_holder)]
 
 @router.post(
     "/reports",
+    dependencies=[write_limit(Write.reports)],
     status_code=201,
     response_model=ReportPublic,
     responses={
         200: {"description": "You already had an open report on this target: that one."},
         **responses(
             *AUTH_ERRORS,
+            RateLimited,
             MemoryNotFound,
             UserNotFound,
             invalid=("cannot_report_self", "detail_required"),
@@ -95,11 +98,16 @@ async def my_strikes(db: DbSession, holder: StrikeHolder, page: Pagination) -> P
 
 @router.post(
     "/me/strikes/{id}/appeal",
+    dependencies=[write_limit(Write.appeals)],
     status_code=201,
     response_model=AppealPublic,
     description=APPEAL_AUTH,
     responses=responses(
-        *AUTH_ERRORS, appeals.StrikeNotFound, appeals.AppealExists, appeals.AppealWindowClosed
+        *AUTH_ERRORS,
+        RateLimited,
+        appeals.StrikeNotFound,
+        appeals.AppealExists,
+        appeals.AppealWindowClosed,
     ),
 )
 async def appeal(
