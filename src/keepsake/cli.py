@@ -305,6 +305,9 @@ def parser() -> argparse.ArgumentParser:
     from keepsake.admin_cli import add_seed_parser
 
     add_seed_parser(admin_commands, data_dir_help)
+    from keepsake.moderation.cli import add_moderation_parsers
+
+    add_moderation_parsers(admin_commands, data_dir_help)
     return root
 
 
