@@ -110,7 +110,9 @@ async def update_memory(
     "/memories/{memory_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete your memory and its media.",
-    responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
+    responses=responses(
+        *AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound, service.UnderModeration
+    ),
 )
 async def delete_memory(memory_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
     await service.delete_memory(db, viewer=user, memory_id=memory_id)

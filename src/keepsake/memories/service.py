@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
-from keepsake.errors import Forbidden, Invalid, NotFound
+from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
@@ -22,6 +22,7 @@ from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.memories.views import card, media_keys, signed
+from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.music import service as music
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
@@ -33,10 +34,15 @@ PROCESS_TASK = "memories:process_memory"
 DELETE_MEDIA_TASK = "memories:delete_media"
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif"})
 DEFAULT_STILL_SECONDS = 3.0
+APPEAL_WINDOW = timedelta(days=APPEAL_WINDOW_DAYS)
 
 
 class MemoryNotFound(NotFound):
     code = "memory_not_found"
+
+
+class UnderModeration(Conflict):
+    code = "memory_under_moderation"
 
 
 class NotAuthor(Forbidden):
@@ -210,6 +216,8 @@ async def update_memory(
 
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
     memory = await _own(db, viewer, memory_id)
+    if memory.hidden_at is not None and utcnow() < memory.hidden_at + APPEAL_WINDOW:
+        raise UnderModeration("A hidden memory is kept while its appeal window is open.")
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
     await repository.delete_memory(db, memory)

@@ -23,7 +23,7 @@ from keepsake.moderation.schemas import (
     StrikePublic,
     TargetRef,
 )
-from keepsake.moderation.service import audit, undo_hide, undo_suspension
+from keepsake.moderation.service import audit, public, undo_hide, undo_suspension
 from keepsake.pagination import Cursor, Page, PageRequest, split_page
 from keepsake.security import utcnow
 
@@ -169,3 +169,16 @@ async def _undo(db: AsyncSession, strike: Strike) -> None:
         if subject is not None:
             await undo_suspension(db, subject)
     strike.ended_at = utcnow()
+
+
+async def exported(db: AsyncSession, user_id: uuid.UUID) -> dict[str, list[dict[str, object]]]:
+    """The person's reports, strikes and appeals, for their data export (`safety.json`)."""
+
+    reports = [
+        public(r).model_dump(mode="json") for r in await repository.reports_made(db, user_id)
+    ]
+    strikes = [
+        strike_public(s, a).model_dump(mode="json")
+        for s, a in await repository.all_strikes(db, user_id)
+    ]
+    return {"reports": reports, "strikes": strikes}
