@@ -81,7 +81,6 @@ def upgrade() -> None:
         ),
         sa.Column("queued", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True)),
-        sa.Column("reporter_told_at", sa.DateTime(timezone=True)),
         _created_at(),
         sa.ForeignKeyConstraint(
             ["reporter_id"],

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.accounts.models import Role, User
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.moderation import flows, repository
+from keepsake.moderation import strike_repository as strikes
 from keepsake.moderation.models import (
     Action,
     Appeal,
@@ -85,7 +86,7 @@ def strike_public(strike: Strike, appeal: Appeal | None) -> StrikePublic:
 async def my_strikes(
     db: AsyncSession, *, user_id: uuid.UUID, page: PageRequest
 ) -> Page[StrikePublic]:
-    rows = await repository.strikes_of(db, user_id, limit=page.limit, after=page.after)
+    rows = await strikes.strikes_of(db, user_id, limit=page.limit, after=page.after)
     items = rows[: page.limit]
     cursor = None
     if len(rows) > page.limit:
@@ -97,16 +98,16 @@ async def my_strikes(
 async def appeal(
     db: AsyncSession, *, user_id: uuid.UUID, strike_id: uuid.UUID, text: str
 ) -> AppealPublic:
-    strike = await repository.strike(db, strike_id)
+    strike = await strikes.strike(db, strike_id)
     if strike is None or strike.user_id != user_id:
         raise StrikeNotFound("No such strike.")
     now = utcnow()
     if now > strike.appealable_until:
         raise AppealWindowClosed("The time to appeal this decision has passed.")
     made = Appeal(id=uuid.uuid4(), strike_id=strike.id, text=text, created_at=now)
-    if not await repository.add_appeal(db, made):
+    if not await strikes.add_appeal(db, made):
         raise AppealExists("This decision has already been appealed.")
-    found = await repository.appeal_of(db, strike.id)
+    found = await strikes.appeal_of(db, strike.id)
     if found is None:
         raise AppealNotFound("No such appeal.")
     return appeal_public(found)
@@ -127,21 +128,21 @@ def _seen(appeal: Appeal, strike: Strike) -> AppealSeen:
 
 
 async def queue(db: AsyncSession, *, status: AppealStatus, page: PageRequest) -> Page[AppealSeen]:
-    rows = await repository.appeals(db, status=status, limit=page.limit, after=page.after)
+    rows = await strikes.appeals(db, status=status, limit=page.limit, after=page.after)
     items, cursor = split_page([a for a, _ in rows], page.limit)
-    strikes = {a.id: s for a, s in rows}
-    return Page(items=[_seen(a, strikes[a.id]) for a in items], next_cursor=cursor)
+    contested = {a.id: s for a, s in rows}
+    return Page(items=[_seen(a, contested[a.id]) for a in items], next_cursor=cursor)
 
 
 async def decide(
     db: AsyncSession, *, actor: User, appeal_id: uuid.UUID, reversed_: bool, reason: str
 ) -> AppealSeen:
-    found = await repository.appeal(db, appeal_id, lock=True)
+    found = await strikes.appeal(db, appeal_id, lock=True)
     if found is None:
         raise AppealNotFound("No such appeal.")
     if found.status != AppealStatus.open:
         raise AppealDecided("This appeal has already been decided.")
-    strike = await repository.strike(db, found.strike_id, lock=True)
+    strike = await strikes.strike(db, found.strike_id, lock=True)
     if strike is None:
         raise AppealNotFound("No such appeal.")
     if strike.user_id == actor.id or (strike.actor_id == actor.id and actor.role != Role.admin):
@@ -177,8 +178,8 @@ async def exported(db: AsyncSession, user_id: uuid.UUID) -> dict[str, list[dict[
     reports = [
         public(r).model_dump(mode="json") for r in await repository.reports_made(db, user_id)
     ]
-    strikes = [
+    made_against = [
         strike_public(s, a).model_dump(mode="json")
-        for s, a in await repository.all_strikes(db, user_id)
+        for s, a in await strikes.all_strikes(db, user_id)
     ]
-    return {"reports": reports, "strikes": strikes}
+    return {"reports": reports, "strikes": made_against}

@@ -107,8 +107,6 @@ class Report(Timestamped, Base):
     # edited since: kept and resolved with its target, never shown in the queue.
     queued: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Reporters are told once per batch of actioned reports.
-    reporter_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Timestamped, Base):

@@ -16,6 +16,7 @@ from keepsake.accounts.models import AccountStatus, Role, User
 from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.memories.models import Memory
 from keepsake.moderation import flows, repository
+from keepsake.moderation import strike_repository as strikes
 from keepsake.moderation.models import (
     APPEAL_WINDOW_DAYS,
     Action,
@@ -157,7 +158,7 @@ async def _strike(
         created_at=now,
         appealable_until=now + timedelta(days=APPEAL_WINDOW_DAYS),
     )
-    await repository.add_strike(db, strike)
+    await strikes.add_strike(db, strike)
     await flows.told_of_strike(db, user_id=user_id, strike_id=strike.id)
     return strike
 
@@ -203,7 +204,7 @@ async def restore(
 
 async def undo_hide(db: AsyncSession, memory: Memory) -> None:
     memory.hidden_at = memory.hidden_reason = None
-    strike = await repository.open_strike(
+    strike = await strikes.open_strike(
         db, user_id=memory.author_id, action=StrikeAction.hide, memory_id=memory.id
     )
     if strike is not None:
@@ -256,7 +257,7 @@ async def undo_suspension(db: AsyncSession, subject: User) -> None:
     deleting = subject.deletion_requested_at is not None
     subject.status = AccountStatus.deleting if deleting else AccountStatus.active
     subject.suspended_until = None
-    strike = await repository.open_strike(
+    strike = await strikes.open_strike(
         db, user_id=subject.id, action=StrikeAction.suspend, memory_id=None
     )
     if strike is not None:
@@ -265,7 +266,7 @@ async def undo_suspension(db: AsyncSession, subject: User) -> None:
 
 async def lift_due(db: AsyncSession, *, now: datetime, limit: int = 100) -> int:
     """End suspensions whose `until` has come; the audit log records each (no actor)."""
-    due = await repository.due_lifts(db, now=now, limit=limit)
+    due = await strikes.due_lifts(db, now=now, limit=limit)
     for strike in due:
         strike.ended_at = now
         subject = await repository.user(db, strike.user_id, lock=True)
