@@ -27,6 +27,7 @@ from keepsake.main import create_app
 from keepsake.migrate import upgrade
 from keepsake.models import metadata
 from keepsake.worker import in_process_worker, job_resources
+from keepsake.write_limits import Write
 
 PASSWORD = "a quiet walk by the sea"
 TEST_JWT_KEY = "test-signing-key-" + "x" * 32
@@ -74,6 +75,7 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "rate_limit_refresh_per_ip": 1000,
             "rate_limit_password_per_ip": 1000,
             "rate_limit_password_per_account": 1000,
+            **{f"rate_limit_{kind.value}_per_hour": 100_000 for kind in Write},
             # Tests start a worker only where they need one (`worker` fixture), so each
             # test decides which settings process its jobs.
             "worker_in_process": False,

@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     rate_limit_password_per_ip: int = 10
     rate_limit_password_per_account: int = 5
     rate_limit_window: timedelta = timedelta(minutes=15)
+    # Writes per account and hour (`keepsake.write_limits`): far above what a person does.
+    rate_limit_write_window: timedelta = timedelta(hours=1)
+    rate_limit_uploads_per_hour: int = 300
+    rate_limit_memories_per_hour: int = 60
+    rate_limit_claps_per_hour: int = 1000
+    rate_limit_follows_per_hour: int = 200
+    rate_limit_reports_per_hour: int = 30
+    rate_limit_blocks_per_hour: int = 100
+    rate_limit_profile_edits_per_hour: int = 60
+    rate_limit_devices_per_hour: int = 20
+    rate_limit_appeals_per_hour: int = 20
 
     worker_in_process: bool = Field(
         default=True, description="Run the job worker inside `keepsake serve` (off in production)."

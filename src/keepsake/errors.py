@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -10,7 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("keepsake")
@@ -32,6 +33,14 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldError] | None = None
+    until: datetime | None = Field(
+        default=None, description="`account_suspended`: when the suspension lifts, if it does."
+    )
+    appeal_token: str | None = Field(
+        default=None,
+        description="`account_suspended` at sign-in: a short-lived token that only reads "
+        "`GET /v1/me/strikes` and sends `POST /v1/me/strikes/{id}/appeal`.",
+    )
 
 
 class AppError(Exception):
@@ -45,13 +54,20 @@ class AppError(Exception):
     commit = False
 
     def __init__(
-        self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ):
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code
         self.headers = headers or {}
+        # Extra members of the problem (RFC 9457 §3.2), among `Problem`'s optional fields.
+        self.extensions = extensions or {}
 
 
 class Unauthorized(AppError):
@@ -110,7 +126,7 @@ class Unavailable(AppError):
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        problem.model_dump(mode="json", exclude_none=True),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -128,7 +144,12 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Invalid) and exc.field:
         errors = [FieldError(field=exc.field, message=exc.detail)]
     problem = Problem(
-        title=exc.title, status=exc.status, detail=exc.detail, code=exc.code, errors=errors
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        code=exc.code,
+        errors=errors,
+        **exc.extensions,
     )
     return problem_response(problem, exc.headers)
 

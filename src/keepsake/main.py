@@ -19,6 +19,8 @@ from keepsake.health import health_router
 from keepsake.lifespan import app_lifespan
 from keepsake.media.router import router as uploads_router
 from keepsake.memories.router import router as memories_router
+from keepsake.moderation.admin_router import router as moderation_router
+from keepsake.moderation.router import router as safety_router
 from keepsake.music.router import router as music_router
 from keepsake.notifications.router import router as notifications_router
 from keepsake.observability import RequestContextMiddleware, Telemetry, configure_logging
@@ -40,6 +42,8 @@ TAGS = [
     {"name": "feeds", "description": "Home, explore and hashtags: newest first, and they end."},
     {"name": "notifications", "description": "Your notifications and their read state."},
     {"name": "devices", "description": "Push tokens of your app installs (APNs, FCM)."},
+    {"name": "safety", "description": "Reports; your strikes and appeals."},
+    {"name": "moderation", "description": "Moderators: the report queue, actions, appeals."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -88,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
         music_router,
         notifications_router,
         devices_router,
+        safety_router,
+        moderation_router,
     ):
         app.include_router(router)
     if settings.storage_backend == "local":

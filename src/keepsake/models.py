@@ -8,6 +8,14 @@ from keepsake.graph.models import Block, Follow, Mute
 from keepsake.idempotency import IdempotencyRecord
 from keepsake.media.models import Upload
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
+from keepsake.moderation.models import (
+    Appeal,
+    AuditEntry,
+    Clearance,
+    Report,
+    ReporterMute,
+    Strike,
+)
 from keepsake.music.models import MusicTrack
 from keepsake.notifications.models import Notification, NotificationActor
 from keepsake.profiles.models import NoteHistory
@@ -17,8 +25,11 @@ from keepsake.ratelimit import RateLimitCounter
 metadata = Base.metadata
 
 __all__ = [
+    "Appeal",
+    "AuditEntry",
     "Block",
     "Clap",
+    "Clearance",
     "Clip",
     "Device",
     "Export",
@@ -35,7 +46,10 @@ __all__ = [
     "OneTimeToken",
     "RateLimitCounter",
     "RefreshToken",
+    "Report",
+    "ReporterMute",
     "Session",
+    "Strike",
     "Upload",
     "User",
     "metadata",

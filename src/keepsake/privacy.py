@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_
@@ -116,16 +117,22 @@ def relationship(viewer_id: uuid.UUID | None, person: Person) -> Relationship:
 
 
 def can_see_memory(
-    viewer_id: uuid.UUID | None, author: Person, *, visibility: Visibility, ready: bool
+    viewer_id: uuid.UUID | None,
+    author: Person,
+    *,
+    visibility: Visibility,
+    ready: bool,
+    hidden: bool,
 ) -> bool:
     """The author always; anyone else only a ready memory of a visible author, by audience.
 
     A private account's `public` memories are for its followers: going private must
-    not leave its past public memories open to everyone.
+    not leave its past public memories open to everyone. A memory a moderator hid is
+    its author's alone (moderators read it through the admin routes, not this policy).
     """
     if viewer_id == author.id:
         return True
-    if not (ready and can_see_profile(viewer_id, author)):
+    if hidden or not (ready and can_see_profile(viewer_id, author)):
         return False
     follower = author.relation.following == FollowState.active
     match visibility:
@@ -173,11 +180,13 @@ def memory_visible(
     author_id: SQLColumnExpression[uuid.UUID],
     visibility: SQLColumnExpression[Visibility],
     status: SQLColumnExpression[MemoryStatus],
+    hidden_at: SQLColumnExpression[datetime | None],
     author_status: SQLColumnExpression[AccountStatus],
     author_is_private: SQLColumnExpression[bool],
 ) -> ColumnElement[bool]:
     """SQL twin of `can_see_memory` for memory rows joined to their author in `users`.
 
+    `hidden_at IS NULL` reads a column of the row already fetched: no extra probe.
     Each EXISTS is a primary-key probe on (viewer, author), so the clause costs a few
     index lookups per candidate row and leaves the feed's own index to order the scan.
     """
@@ -197,6 +206,7 @@ def memory_visible(
         author_id == viewer_id,
         and_(
             status == MemoryStatus.ready,
+            hidden_at.is_(None),
             visible_accounts(viewer_id, user_id=author_id, status=author_status),
             audience,
         ),

@@ -133,6 +133,45 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
         return None
 
 
+APPEAL_TOKEN_AUDIENCE = "keepsake-appeal"  # noqa: S105 - a JWT audience, not a secret
+APPEAL_TOKEN_TTL = timedelta(hours=1)
+
+
+def issue_appeal_token(settings: Settings, user_id: uuid.UUID, *, now: datetime) -> str:
+    """A suspended account's limited token, given at sign-in once the credentials are good.
+
+    Its own audience keeps it from ever passing as an access token: it reads the
+    account's strikes and sends appeals, nothing else.
+    """
+    kid = settings.jwt_active_kid
+    payload = {
+        "sub": str(user_id),
+        "aud": APPEAL_TOKEN_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + APPEAL_TOKEN_TTL).timestamp()),
+    }
+    key = settings.jwt_keys[kid].get_secret_value()
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid})
+
+
+def read_appeal_token(settings: Settings, token: str) -> uuid.UUID | None:
+    """The account of a valid, unexpired appeal token; None otherwise."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or kid not in settings.jwt_keys:
+            return None
+        payload = jwt.decode(
+            token,
+            settings.jwt_keys[kid].get_secret_value(),
+            algorithms=["HS256"],
+            audience=APPEAL_TOKEN_AUDIENCE,
+            options={"require": ["exp", "sub"]},
+        )
+        return uuid.UUID(payload["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -20,6 +20,7 @@ from keepsake.exports import tasks as export_tasks
 from keepsake.mailer import build_mailer
 from keepsake.media import tasks as media_tasks
 from keepsake.memories import tasks as memory_tasks
+from keepsake.moderation import tasks as moderation_tasks
 from keepsake.push import tasks as push_tasks
 from keepsake.ratelimit import prune_counters
 from keepsake.storage.base import Storage
@@ -47,6 +48,7 @@ RECONCILERS = (
     push_tasks.reconcile,
     deletion.purge_due_accounts,
     export_tasks.reconcile,
+    moderation_tasks.lift_due_suspensions,
 )
 
 

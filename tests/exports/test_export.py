@@ -127,7 +127,15 @@ async def test_the_export_holds_the_account_its_people_and_its_memories(
         f"media/{memory['id']}/{clip['id']}.jpg",
     )
     assert sorted(archive.namelist()) == sorted(
-        ["account.json", "graph.json", "memories.json", "media/avatar.jpg", video, poster]
+        [
+            "account.json",
+            "graph.json",
+            "memories.json",
+            "safety.json",
+            "media/avatar.jpg",
+            video,
+            poster,
+        ]
     )
     account = document(archive, "account.json")
     assert (account["id"], account["handle"], account["email"]) == (mina.id, "mina", mina.email)
@@ -186,7 +194,12 @@ async def test_each_user_gets_only_their_own_export_even_an_empty_one(
     theirs = await ready_export(client, theo)
     assert f"/exports/{theo.id}/{theirs['id']}.zip" in theirs["url"]
     archive = await download(client, theirs["url"])
-    assert sorted(archive.namelist()) == ["account.json", "graph.json", "memories.json"]
+    assert sorted(archive.namelist()) == [
+        "account.json",
+        "graph.json",
+        "memories.json",
+        "safety.json",
+    ]
     assert document(archive, "account.json")["handle"] == "theo"
     assert document(archive, "account.json")["avatar"] is None
     assert document(archive, "account.json")["note_history"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import product
 from typing import Any
 
@@ -231,21 +232,30 @@ def test_policy_memories_of_an_invisible_or_unready_author() -> None:
     viewer = uuid.uuid4()
     for visibility in Visibility:
         following = person(following=FollowState.active, close_friend=True)
-        assert can_see_memory(viewer, following, visibility=visibility, ready=True) == (
-            visibility != Visibility.only_me
+        assert can_see_memory(
+            viewer, following, visibility=visibility, ready=True, hidden=False
+        ) == (visibility != Visibility.only_me)
+        assert not can_see_memory(
+            viewer, following, visibility=visibility, ready=False, hidden=False
         )
-        assert not can_see_memory(viewer, following, visibility=visibility, ready=False)
+        assert not can_see_memory(viewer, following, visibility=visibility, ready=True, hidden=True)
         blocked = person(following=FollowState.active, close_friend=True, blocked_by=True)
-        assert not can_see_memory(viewer, blocked, visibility=visibility, ready=True)
+        assert not can_see_memory(viewer, blocked, visibility=visibility, ready=True, hidden=False)
         gone = person(AccountStatus.deleting)
-        assert can_see_memory(gone.id, gone, visibility=visibility, ready=False)
+        assert can_see_memory(gone.id, gone, visibility=visibility, ready=False, hidden=True)
 
 
 def test_policy_memories_for_a_signed_out_viewer() -> None:
-    seen = {v for v in Visibility if can_see_memory(None, person(), visibility=v, ready=True)}
+    seen = {
+        v
+        for v in Visibility
+        if can_see_memory(None, person(), visibility=v, ready=True, hidden=False)
+    }
     assert seen == {Visibility.public}
     private = person(is_private=True)
-    assert not any(can_see_memory(None, private, visibility=v, ready=True) for v in Visibility)
+    assert not any(
+        can_see_memory(None, private, visibility=v, ready=True, hidden=False) for v in Visibility
+    )
 
 
 V = Visibility
@@ -262,7 +272,7 @@ EXPECTED: dict[str, tuple[set[Visibility], set[Visibility]]] = {
     "blocking": (set(), set()),
     "stale_pal": (set(), set()),
 }
-CASES = list(product(Visibility, (False, True), MemoryStatus, AccountStatus))
+CASES = list(product(Visibility, (False, True), MemoryStatus, AccountStatus, (False, True)))
 
 
 async def _viewers_of_mina(
@@ -310,20 +320,26 @@ async def test_memory_visibility_agrees_in_python_and_sql(
                         author_id=literal(mina, users.id.type),
                         visibility=literal(visibility, columns.visibility.type),
                         status=literal(status, columns.status.type),
+                        hidden_at=literal(
+                            datetime.now(UTC) if hidden else None, columns.hidden_at.type
+                        ),
                         author_status=literal(author_status, users.status.type),
                         author_is_private=literal(private, users.is_private.type),
                     )
-                    for visibility, private, status, author_status in CASES
+                    for visibility, private, status, author_status, hidden in CASES
                 )
             )
             in_sql = (await db.execute(query)).one()
         for case, sql_says in zip(CASES, in_sql, strict=True):
-            visibility, private, status, author_status = case
+            visibility, private, status, author_status, hidden = case
             ready = status == MemoryStatus.ready
             as_case = replace(author, is_private=private, status=author_status)
-            python_says = can_see_memory(viewer, as_case, visibility=visibility, ready=ready)
+            python_says = can_see_memory(
+                viewer, as_case, visibility=visibility, ready=ready, hidden=hidden
+            )
             expected = name == "mina" or (
                 ready
+                and not hidden
                 and author_status == AccountStatus.active
                 and visibility in EXPECTED[name][private]
             )

@@ -79,6 +79,9 @@ class User(Timestamped, Base):
         _enum(AccountStatus, "account_status"), server_default=AccountStatus.active.value
     )
     deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # While `status` is suspended: when the suspension lifts itself (None: when a moderator
+    # lifts it). Sign-in lets the person in from then on; the sweep records the lift.
+    suspended_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Identity(Timestamped, Base):

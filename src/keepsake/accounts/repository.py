@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -20,6 +20,7 @@ from keepsake.accounts.models import (
     User,
 )
 from keepsake.errors import Conflict
+from keepsake.moderation.models import Strike
 from keepsake.pagination import Cursor, keyset_before
 
 
@@ -234,6 +235,8 @@ async def due_for_purge(db: AsyncSession, *, requested_before: datetime, limit: 
         .where(
             User.status == AccountStatus.deleting,
             User.deletion_requested_at < requested_before,
+            # Held while a hide or suspension of theirs may still be appealed and undone.
+            ~exists().where(Strike.user_id == User.id, Strike.appealable_until > func.now()),
         )
         .order_by(User.deletion_requested_at)
         .limit(limit)

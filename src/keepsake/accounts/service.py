@@ -26,6 +26,7 @@ from keepsake.security import (
     expires_in,
     hash_password,
     issue_access_token,
+    issue_appeal_token,
     new_token,
     token_digest,
     utcnow,
@@ -168,10 +169,21 @@ async def sign_up(
     return SignedIn(user, tokens)
 
 
-def ensure_may_sign_in(user: User) -> None:
-    """Sign-in rules shared by passwords and providers."""
+def ensure_may_sign_in(settings: Settings, user: User) -> None:
+    """Sign-in rules shared by passwords and providers (the credentials are checked)."""
+    now = utcnow()
     if user.status == AccountStatus.suspended:
-        raise AccountSuspended("This account is suspended.")
+        if user.suspended_until is None or user.suspended_until > now:
+            raise AccountSuspended(
+                "This account is suspended.",
+                extensions={
+                    "until": user.suspended_until,
+                    "appeal_token": issue_appeal_token(settings, user.id, now=now),
+                },
+            )
+        # Its time is up: in at once; the moderation sweep records the lift.
+        user.status = AccountStatus.active
+        user.suspended_until = None
     if user.status == AccountStatus.deleting:
         # Signing in during the grace period cancels the deletion.
         user.status = AccountStatus.active
@@ -181,7 +193,7 @@ def ensure_may_sign_in(user: User) -> None:
 async def start_session(
     db: AsyncSession, *, settings: Settings, user: User, client: Client
 ) -> Tokens:
-    ensure_may_sign_in(user)
+    ensure_may_sign_in(settings, user)
     return await _open_session(db, settings, user, client)
 
 

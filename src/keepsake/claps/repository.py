@@ -54,6 +54,7 @@ _VISIBLE = memory_visible(
     author_id=Memory.author_id,
     visibility=Memory.visibility,
     status=Memory.status,
+    hidden_at=Memory.hidden_at,
     author_status=User.status,
     author_is_private=User.is_private,
 )

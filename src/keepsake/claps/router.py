@@ -10,16 +10,18 @@ from keepsake.claps import service
 from keepsake.claps.schemas import ClapCreate, ClapPublic, ClapResult
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, IdPath
-from keepsake.errors import responses
+from keepsake.errors import RateLimited, responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.memories.service import MemoryNotFound, NotAuthor
 from keepsake.pagination import Page, Pagination
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["claps"])
 
 
 @router.post(
     "/memories/{id}/claps",
+    dependencies=[write_limit(Write.claps)],
     response_model=ClapResult,
     summary="Clap for a memory you can see; your total stops at 50.",
     description=(
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/v1", tags=["claps"])
     ),
     responses=responses(
         *AUTH_ERRORS,
+        RateLimited,
         service.CannotClapOwn,
         MemoryNotFound,
         service.ClapLimitReached,

@@ -10,6 +10,7 @@ from keepsake.accounts.models import Role
 from keepsake.cli.admin import add_seed_parser, set_role_command
 from keepsake.cli.common import CommandError, positive_int, progress
 from keepsake.cli.migrate import migrate_command
+from keepsake.cli.moderation import add_moderation_parsers
 from keepsake.cli.serve import serve
 from keepsake.cli.worker import worker_command
 from keepsake.embedded_pg import EmbeddedPostgresError
@@ -70,6 +71,7 @@ def parser() -> argparse.ArgumentParser:
     role_parser.add_argument("--data-dir", type=Path, help=data_dir_help)
     role_parser.set_defaults(handler=set_role_command)
     add_seed_parser(admin_commands, data_dir_help)
+    add_moderation_parsers(admin_commands, data_dir_help)
     return root
 
 

@@ -25,6 +25,7 @@ from keepsake.config import Settings
 from keepsake.graph import service as graph
 from keepsake.memories import service as memories
 from keepsake.memories.models import MemoryStatus
+from keepsake.moderation import appeals as safety
 from keepsake.pagination import MAX_LIMIT, Cursor, PageRequest
 from keepsake.profiles import avatars
 from keepsake.profiles import service as profiles
@@ -67,7 +68,12 @@ async def collect(
         for kind, edges in relations.items()
     }
     made = [_memory(item, files) for item in await memories.authored(db, user.id)]
-    documents = {"account.json": account, "graph.json": people, "memories.json": made}
+    documents = {
+        "account.json": account,
+        "graph.json": people,
+        "memories.json": made,
+        "safety.json": await safety.exported(db, user.id),
+    }
     return Contents(documents=documents, files=files)
 
 
@@ -84,9 +90,10 @@ async def _notes(db: AsyncSession, user: User) -> list[NotePublic]:
 
 
 def _memory(item: memories.Authored, files: list[tuple[str, str]]) -> dict[str, Any]:
-    """A memory as `memories.json` shows it; a ready one's media joins `files`."""
+    """A memory as `memories.json` shows it; a ready one's media joins `files` unless a
+    moderator hid it (what was hidden may be unlawful to hand out)."""
     memory = item.memory
-    ready = memory.status == MemoryStatus.ready
+    ready = memory.status == MemoryStatus.ready and memory.hidden_at is None
     clips = []
     for clip in item.clips:
         video = poster = None

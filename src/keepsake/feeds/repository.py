@@ -69,6 +69,7 @@ _VISIBLE = memory_visible(
     author_id=Memory.author_id,
     visibility=Memory.visibility,
     status=Memory.status,
+    hidden_at=Memory.hidden_at,
     author_status=User.status,
     author_is_private=User.is_private,
 )
@@ -120,6 +121,8 @@ def _cards(page: AnySelect) -> AnySelect:
             Memory.visibility,
             Memory.duration_s,
             Memory.created_at,
+            Memory.hidden_at,
+            Memory.hidden_reason,
             User.handle.label("author_handle"),
             User.display_name.label("author_display_name"),
             MusicTrack.id.label("track_id"),

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Response, status
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, IdPath
-from keepsake.errors import responses
+from keepsake.errors import RateLimited, responses
 from keepsake.graph import service
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import PrivateAccount, UserNotFound
 from keepsake.profiles.schemas import HandlePath, UserPublic
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["graph"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -24,8 +25,9 @@ def _done() -> Response:
 
 @router.post(
     "/users/{handle}/follow",
+    dependencies=[write_limit(Write.follows)],
     summary="Follow someone; a private account gets a follow request instead.",
-    responses=responses(*AUTH_ERRORS, UserNotFound, service.CannotFollowSelf),
+    responses=responses(*AUTH_ERRORS, RateLimited, UserNotFound, service.CannotFollowSelf),
 )
 async def follow(handle: HandlePath, db: DbSession, user: CurrentUser) -> FollowPublic:
     return await service.follow(db, viewer=user, handle=handle)
@@ -138,9 +140,10 @@ async def deny_request(request_id: IdPath, db: DbSession, user: CurrentUser) -> 
 
 @router.post(
     "/users/{handle}/block",
+    dependencies=[write_limit(Write.blocks)],
     status_code=NO_CONTENT,
     summary="Block someone: follows end both ways and you become invisible to each other.",
-    responses=responses(*AUTH_ERRORS, UserNotFound, service.CannotBlockSelf),
+    responses=responses(*AUTH_ERRORS, RateLimited, UserNotFound, service.CannotBlockSelf),
 )
 async def block(handle: HandlePath, db: DbSession, user: CurrentUser) -> Response:
     await service.block(db, viewer=user, handle=handle)

@@ -75,6 +75,9 @@ class Memory(Timestamped, Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # Hidden by a moderator: gone for everyone but its author (`keepsake.privacy`).
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Clip(Base):

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage, IdPath
-from keepsake.errors import responses
+from keepsake.errors import RateLimited, responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.jsonbody import json_response
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
@@ -17,6 +17,7 @@ from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
 from keepsake.profiles.schemas import HandlePath
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["memories"])
 
@@ -31,11 +32,13 @@ CREATE_RULES = (
 
 @router.post(
     "/memories",
+    dependencies=[write_limit(Write.memories)],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MemoryPublic,
     summary="Create a memory from your uploaded clips; it is `processing` until ready.",
     responses=responses(
         *AUTH_ERRORS,
+        RateLimited,
         UploadNotFound,
         UploadUsed,
         UploadExpired,
@@ -105,7 +108,9 @@ async def update_memory(
     "/memories/{id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete your memory and its media.",
-    responses=responses(*AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound),
+    responses=responses(
+        *AUTH_ERRORS, service.NotAuthor, service.MemoryNotFound, service.UnderModeration
+    ),
 )
 async def delete_memory(memory_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
     await service.delete_memory(db, viewer=user, memory_id=memory_id)

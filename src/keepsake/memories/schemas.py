@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +85,13 @@ class Failure(BaseModel):
     detail: str = Field(examples=["The clips add up to 245 s; a memory is at most 240 s."])
 
 
+class ModerationState(BaseModel):
+    """Shown to the author of a memory a moderator hid; nobody else sees the memory."""
+
+    status: Literal["hidden"]
+    reason: str = Field(examples=["Shows a person's home address."])
+
+
 class MemoryPublic(BaseModel):
     """A memory as the viewer may see it; `clap_total` appears only for its author."""
 
@@ -135,4 +143,10 @@ class MemoryPublic(BaseModel):
     # Absent rather than null: another viewer's response carries no total at all.
     clap_total: int | None = Field(
         default=None, exclude_if=_absent, description="All claps; only for the author."
+    )
+    moderation: ModerationState | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="Present only for the author, when a moderator hid the memory: nobody "
+        "else can see it, and its media URLs are null.",
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
-from keepsake.errors import Forbidden, Invalid, NotFound
+from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
 from keepsake.media import service as uploads
@@ -22,6 +22,7 @@ from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.memories.views import card, media_keys, signed
+from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.music import service as music
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest
@@ -34,10 +35,15 @@ from keepsake.storage_jobs import DELETE_MEDIA_TASK
 PROCESS_TASK = "memories:process_memory"
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/heic", "image/heif"})
 DEFAULT_STILL_SECONDS = 3.0
+APPEAL_WINDOW = timedelta(days=APPEAL_WINDOW_DAYS)
 
 
 class MemoryNotFound(NotFound):
     code = "memory_not_found"
+
+
+class UnderModeration(Conflict):
+    code = "memory_under_moderation"
 
 
 class NotAuthor(Forbidden):
@@ -161,7 +167,11 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
     author = await graph.person_by_id(db, viewer_id=viewer.id, user_id=memory.author_id)
     ready = memory.status == MemoryStatus.ready
     if author is None or not can_see_memory(
-        viewer.id, author, visibility=memory.visibility, ready=ready
+        viewer.id,
+        author,
+        visibility=memory.visibility,
+        ready=ready,
+        hidden=memory.hidden_at is not None,
     ):
         raise MemoryNotFound("No such memory.")
     return memory, author
@@ -225,6 +235,8 @@ async def update_memory(
 
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
     memory = await _own(db, viewer, memory_id)
+    if memory.hidden_at is not None and utcnow() < memory.hidden_at + APPEAL_WINDOW:
+        raise UnderModeration("A hidden memory is kept while its appeal window is open.")
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
     await repository.delete_memory(db, memory)
@@ -269,3 +281,22 @@ async def authored(db: AsyncSession, author_id: uuid.UUID) -> list[Authored]:
 async def authored_ids(db: AsyncSession, author_id: uuid.UUID) -> list[uuid.UUID]:
     """Ids of every memory of the author: whose media goes when the account does."""
     return [m.id for m in await repository.all_by_author(db, author_id)]
+
+
+async def visible_author(
+    db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The author of a memory the viewer may see; None when they may not (or it is gone)."""
+    memory = await repository.get(db, memory_id)
+    if memory is None:
+        return None
+    author = await graph.person_by_id(db, viewer_id=viewer_id, user_id=memory.author_id)
+    if author is None or not can_see_memory(
+        viewer_id,
+        author,
+        visibility=memory.visibility,
+        ready=memory.status == MemoryStatus.ready,
+        hidden=memory.hidden_at is not None,
+    ):
+        return None
+    return author.id

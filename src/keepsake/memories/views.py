@@ -35,6 +35,10 @@ class MemoryFields(Protocol):
     def duration_s(self) -> float | None: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def hidden_at(self) -> datetime | None: ...
+    @property
+    def hidden_reason(self) -> str | None: ...
 
 
 class ClipFields(Protocol):
@@ -65,9 +69,11 @@ class AuthorFields(Protocol):
 def media_keys(
     memory: MemoryFields, clips: Sequence[ClipFields], track: MusicTrack | None
 ) -> list[str]:
-    """What a card shows signed URLs of: its clips' renditions once ready; its track."""
+    """What a card shows signed URLs of: its clips' renditions once ready and not hidden by
+    a moderator (not even to its author: what was hidden may be unlawful to serve); its
+    track."""
     keys = []
-    if memory.status == MemoryStatus.ready:
+    if memory.status == MemoryStatus.ready and memory.hidden_at is None:
         keys = [key for clip in clips for key in (clip.video_key, clip.poster_key) if key]
     if track is not None:
         keys.append(track.storage_key)
@@ -118,7 +124,7 @@ def card(
     }
     if memory.status == MemoryStatus.failed and memory.failure_code:
         shown["failure"] = {"code": memory.failure_code, "detail": memory.failure_detail or ""}
-    ready = memory.status == MemoryStatus.ready
+    ready = memory.status == MemoryStatus.ready and memory.hidden_at is None
     shown["clips"] = [_clip(clip, ready, urls) for clip in clips]
     shown["duration_s"] = memory.duration_s
     shown["music_track"] = (
@@ -132,4 +138,7 @@ def card(
     # Absent rather than null: another viewer's response carries no total at all.
     if viewer_id == memory.author_id:
         shown["clap_total"] = clap_total
+    # Only the author is ever shown a hidden memory (`keepsake.privacy`).
+    if memory.hidden_at is not None:
+        shown["moderation"] = {"status": "hidden", "reason": memory.hidden_reason or ""}
     return shown

@@ -19,10 +19,19 @@ class NotificationKind(enum.StrEnum):
     claps = "claps"
     memory_ready = "memory_ready"
     memory_failed = "memory_failed"
+    # A moderator acted on the recipient's memory or account, or decided their appeal.
+    moderation = "moderation"
+    # Reports the recipient made were acted on (never saying against whom, or how).
+    reports_resolved = "reports_resolved"
 
 
-# Kinds about the recipient's own memory: nobody else acted, so they have no actors.
-MEMORY_KINDS = (NotificationKind.memory_ready, NotificationKind.memory_failed)
+# Kinds with no actors shown: nobody the recipient knows acted.
+MEMORY_KINDS = (
+    NotificationKind.memory_ready,
+    NotificationKind.memory_failed,
+    NotificationKind.moderation,
+    NotificationKind.reports_resolved,
+)
 
 
 class Notification(Timestamped, Base):

@@ -69,12 +69,13 @@ async def _record(
     actor_id: uuid.UUID | None,
     memory_id: uuid.UUID | None,
     count: int | None = None,
+    batch: str | None = None,
 ) -> None:
     notification_id, created = await repository.record(
         db,
         recipient_id=recipient_id,
         kind=kind,
-        batch_key=_batch_key(kind, actor_id, memory_id),
+        batch_key=batch or _batch_key(kind, actor_id, memory_id),
         memory_id=memory_id,
         count=count,
         actor_id=actor_id,
@@ -129,6 +130,39 @@ async def memory_finished(db: AsyncSession, memory: Memory) -> None:
     """Tell the author their memory left `processing`, ready or failed."""
     kind = Kind.memory_ready if memory.status == MemoryStatus.ready else Kind.memory_failed
     await notify(db, kind, recipient_id=memory.author_id, memory_id=memory.id)
+
+
+async def notify_moderation(
+    db: AsyncSession, *, recipient_id: uuid.UUID, subject: uuid.UUID
+) -> None:
+    """Tell a person about an action on them or a decision on their appeal (`subject`).
+
+    Not subject to preferences: a person must learn what was done and that they may
+    appeal. Each action is its own notification.
+    """
+    await _record(
+        db,
+        Kind.moderation,
+        recipient_id=recipient_id,
+        actor_id=None,
+        memory_id=None,
+        count=None,
+        batch=f"moderation:{subject}",
+    )
+
+
+async def notify_reports_resolved(db: AsyncSession, *, reporter_ids: list[uuid.UUID]) -> None:
+    """One notification per reporter, joining their unread one: "we acted on your reports"."""
+    for reporter_id in reporter_ids:
+        await _record(
+            db,
+            Kind.reports_resolved,
+            recipient_id=reporter_id,
+            actor_id=None,
+            memory_id=None,
+            count=1,
+            batch="reports_resolved",
+        )
 
 
 async def notify_approved(

@@ -22,6 +22,7 @@ from keepsake.profiles.schemas import (
     NotePublic,
     UserPublic,
 )
+from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
@@ -37,9 +38,11 @@ async def get_me(
 
 @router.patch(
     "/me",
+    dependencies=[write_limit(Write.profile_edits)],
     summary="Change your profile and settings; send only the fields to change.",
     responses=responses(
         *AUTH_ERRORS,
+        RateLimited,
         fields.InvalidNote,
         fields.InvalidDisplayName,
         fields.InvalidBio,

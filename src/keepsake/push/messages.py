@@ -69,6 +69,10 @@ def _sentence(item: Owed) -> str:
             return "Your memory is ready."
         case Kind.memory_failed:
             return "Your memory could not be processed; open Keepsake to see why."
+        case Kind.moderation:
+            return "A moderator reviewed your account; open Keepsake to see why and to appeal."
+        case Kind.reports_resolved:
+            return "Thank you: we acted on reports you made."
 
 
 def single(item: Owed) -> PushMessage:
@@ -106,6 +110,10 @@ def _part(kind: Kind, items: list[Owed]) -> str:
             if n == 1:
                 return "a memory could not be processed"
             return f"{n} memories could not be processed"
+        case Kind.moderation:
+            return "a moderator reviewed your account"
+        case Kind.reports_resolved:
+            return "we acted on reports you made"
 
 
 def digest(items: Sequence[Owed]) -> PushMessage | None:
