@@ -1,0 +1,1 @@
+"""Reports, the moderation queue, hides, suspensions, strikes, appeals and the audit log."""
