@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from keepsake.accounts.mailer import Mailer
 from keepsake.config import Settings
+from keepsake.i18n import Language, negotiate
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb
 from keepsake.storage.base import Storage
@@ -38,8 +39,14 @@ async def _read_db(request: Request) -> ReadDb:
     return db
 
 
+async def _language(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
 AppMailer = Annotated[Mailer, Depends(_mailer)]
 AppStorage = Annotated[Storage, Depends(_storage)]
 AppReadDb = Annotated[ReadDb, Depends(_read_db)]
+# The language `Accept-Language` asks for, among those the server speaks.
+RequestLanguage = Annotated[Language, Depends(_language)]

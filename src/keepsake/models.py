@@ -13,6 +13,7 @@ from keepsake.notifications.models import Notification, NotificationActor
 from keepsake.profiles.models import NoteHistory
 from keepsake.push.models import Device
 from keepsake.ratelimit import RateLimitCounter
+from keepsake.search.models import Hashtag, UserSearchGram
 
 metadata = Base.metadata
 
@@ -23,6 +24,7 @@ __all__ = [
     "Device",
     "Export",
     "Follow",
+    "Hashtag",
     "IdempotencyRecord",
     "Identity",
     "Memory",
@@ -38,5 +40,6 @@ __all__ = [
     "Session",
     "Upload",
     "User",
+    "UserSearchGram",
     "metadata",
 ]

@@ -26,7 +26,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter
+from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter, RequestLanguage
 from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.pagination import Page, Pagination
 from keepsake.profiles.service import me_view
@@ -54,6 +54,7 @@ async def signup(
     mailer: AppMailer,
     limiter: Limiter,
     client: ClientInfo,
+    language: RequestLanguage,
 ) -> AuthPublic:
     signed_in = await service.sign_up(
         db,
@@ -65,6 +66,7 @@ async def signup(
         password=body.password,
         handle=body.handle,
         display_name=body.display_name,
+        locale=body.locale or language,
     )
     user = await me_view(db, signed_in.user, settings=settings, storage=storage)
     return AuthPublic(user=user, tokens=signed_in.tokens)

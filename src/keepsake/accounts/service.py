@@ -16,6 +16,7 @@ from keepsake.accounts.models import AccountStatus, OneTimeToken, RefreshToken, 
 from keepsake.accounts.schemas import SessionPublic, Tokens
 from keepsake.config import Settings
 from keepsake.errors import AppError, Forbidden, Invalid, NotFound, Unauthorized
+from keepsake.i18n import Language
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import (
@@ -157,6 +158,7 @@ async def new_user(
     display_name: str,
     password: str | None,
     email_verified: bool,
+    locale: Language,
 ) -> User:
     """Create a user after checking handle and password; the unique indexes settle races."""
     check_handle(handle)
@@ -174,6 +176,7 @@ async def new_user(
         display_name=display_name,
         password_hash=await hash_password(password) if password is not None else None,
         email_verified_at=utcnow() if email_verified else None,
+        locale=locale,
     )
     return await repository.insert_user(db, user)
 
@@ -189,6 +192,7 @@ async def sign_up(
     password: str,
     handle: str,
     display_name: str,
+    locale: Language,
 ) -> SignedIn:
     await limiter.hit(
         f"signup:ip:{client.ip}",
@@ -202,6 +206,7 @@ async def sign_up(
         display_name=display_name,
         password=password,
         email_verified=False,
+        locale=locale,
     )
     tokens = await _open_session(db, settings, user, client)
     await _send_link(
