@@ -35,6 +35,7 @@ from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
+from keepsake.search.router import router as search_router
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
 from keepsake.worker import in_process_worker, job_resources
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
         music_router,
         notifications_router,
         devices_router,
+        search_router,
     ):
         app.include_router(router)
     if settings.storage_backend == "local":
