@@ -72,10 +72,12 @@ async def people(
     if query is None:
         raise Invalid("Type at least one letter to search for.", code=INVALID_QUERY, field="q")
     after = decode_cursor(cursor) if cursor else None
-    await _count(db, settings, limiter, viewer)
     found = await repository.people(db, query, viewer_id=viewer.id, after=after, limit=limit + 1)
     page = found[:limit]
     persons = await graph.people_by_ids(db, viewer_id=viewer.id, user_ids=[f.user_id for f in page])
+    # Last: the counter's row stays locked until the request commits, so one person's
+    # concurrent searches queue behind each other only for that moment.
+    await _count(db, settings, limiter, viewer)
     items = []
     for match in page:
         person = persons[match.user_id]
