@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     google_issuers: list[str] = Field(
         default_factory=lambda: ["https://accounts.google.com", "accounts.google.com"]
     )
+    # Kakao's native app key and REST API key both appear as ID tokens' audience.
+    kakao_client_ids: list[str] = Field(default_factory=list)
+    kakao_jwks_url: str = "https://kauth.kakao.com/.well-known/jwks.json"
+    kakao_issuer: str = "https://kauth.kakao.com"
     jwks_cache_ttl: timedelta = timedelta(hours=1)
     auth_cache_enabled: bool = Field(
         default=True,
@@ -92,6 +96,9 @@ class Settings(BaseSettings):
     rate_limit_profile_edits_per_hour: int = 60
     rate_limit_devices_per_hour: int = 20
     rate_limit_appeals_per_hour: int = 20
+    rate_limit_search_per_account: int = Field(
+        default=600, ge=1, description="People and hashtag searches per account per window."
+    )
 
     worker_in_process: bool = Field(
         default=True, description="Run the job worker inside `keepsake serve` (off in production)."

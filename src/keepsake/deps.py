@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from keepsake.config import Settings
+from keepsake.i18n import Language, negotiate
 from keepsake.mailer import Mailer
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb
@@ -39,6 +40,10 @@ async def _read_db(request: Request) -> ReadDb:
     return db
 
 
+async def _language(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
 Limiter = Annotated[RateLimiter, Depends(_limiter)]
 AppMailer = Annotated[Mailer, Depends(_mailer)]
@@ -49,3 +54,5 @@ AppReadDb = Annotated[ReadDb, Depends(_read_db)]
 # openapi-generator) use the path template literally: the handlers keep their descriptive
 # argument names, the template says `{id}`.
 IdPath = Annotated[uuid.UUID, Path(alias="id")]
+# The language `Accept-Language` asks for, among those the server speaks.
+RequestLanguage = Annotated[Language, Depends(_language)]

@@ -26,6 +26,7 @@ from keepsake.notifications.router import router as notifications_router
 from keepsake.observability import RequestContextMiddleware, Telemetry, configure_logging
 from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
+from keepsake.search.router import router as search_router
 from keepsake.security import use_password_hash_profile
 from keepsake.storage import build_storage
 from keepsake.storage.local import UPLOAD_PATH
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         devices_router,
         safety_router,
         moderation_router,
+        search_router,
     ):
         app.include_router(router)
     if settings.storage_backend == "local":

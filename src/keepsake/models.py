@@ -21,6 +21,7 @@ from keepsake.notifications.models import Notification, NotificationActor
 from keepsake.profiles.models import NoteHistory
 from keepsake.push.models import Device
 from keepsake.ratelimit import RateLimitCounter
+from keepsake.search.models import Hashtag, UserSearchGram
 
 metadata = Base.metadata
 
@@ -34,6 +35,7 @@ __all__ = [
     "Device",
     "Export",
     "Follow",
+    "Hashtag",
     "IdempotencyRecord",
     "Identity",
     "Memory",
@@ -52,5 +54,6 @@ __all__ = [
     "Strike",
     "Upload",
     "User",
+    "UserSearchGram",
     "metadata",
 ]

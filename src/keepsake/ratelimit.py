@@ -8,7 +8,9 @@ its own short transaction so a refused or failed request still counts.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -55,9 +57,26 @@ class RateLimiter:
             row = (
                 await conn.execute(_HIT, {"key": key, "window": int(window.total_seconds())})
             ).one()
-        hits, remaining = int(row[0]), float(row[1])
-        if hits > limit:
-            raise RateLimited(retry_after=max(1, math.ceil(remaining)))
+        _check(row, limit)
+
+    async def hit_in(self, db: AsyncSession, key: str, *, limit: int, window: timedelta) -> None:
+        """`hit` on the request's own connection, for reads that count on every request.
+
+        A second connection per request would come from the same pool: under load every
+        request could hold one and wait for another until the pool times out. The count
+        commits with the request; a refused request's own hit is not kept, which only
+        ever errs towards letting the next one through.
+        """
+        if not self.enabled:
+            return
+        params = {"key": key, "window": int(window.total_seconds())}
+        _check((await db.execute(_HIT, params)).one(), limit)
+
+
+def _check(row: Sequence[Any], limit: int) -> None:
+    hits, remaining = int(row[0]), float(row[1])
+    if hits > limit:
+        raise RateLimited(retry_after=max(1, math.ceil(remaining)))
 
 
 async def prune_counters(db: AsyncSession) -> None:

@@ -172,7 +172,7 @@ def test_the_digest_sums_up_calmly() -> None:
     ]
     message = messages.digest(held)
     assert message is not None
-    assert message.body == "3 people followed you, 12 claps on 2 memories."
+    assert message.body == "3 people followed you. 12 claps on 2 memories."
     assert message.title == "During your quiet hours"
     assert message.data() == {"kind": "digest"}
 
@@ -184,7 +184,9 @@ def test_the_digest_sums_up_calmly() -> None:
         ]
     )
     assert one_each is not None
-    assert one_each.body == "Theo asked to follow you, 1 clap on your memory, your memory is ready."
+    assert one_each.body == (
+        "Theo asked to follow you. 1 clap on your memory. Your memory is ready."
+    )
     assert messages.digest([]) is None
 
 
@@ -282,7 +284,7 @@ async def test_one_digest_after_a_spring_forward_night(
         await eventually(lambda: len(fakes.pushes()) == 1)
         await eventually(lambda: none_left(engine, "push:send"))
 
-    assert fakes.pushes() == ["4 people followed you, 9 claps on 2 memories."]
+    assert fakes.pushes() == ["4 people followed you. 9 claps on 2 memories."]
     [digest] = fakes.apns.delivered
     assert digest.body["aps"]["alert"]["title"] == "During your quiet hours"
     assert digest.headers["apns-collapse-id"] == "digest"

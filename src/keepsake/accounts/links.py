@@ -11,6 +11,8 @@ from keepsake.accounts.client import Client
 from keepsake.accounts.models import AccountStatus, OneTimeToken, User
 from keepsake.config import Settings
 from keepsake.errors import AppError, Invalid
+from keepsake.i18n.catalog import _
+from keepsake.i18n.email import link_email
 from keepsake.mailer import Mailer
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import hash_password, new_token, password_problem, token_digest, utcnow
@@ -19,6 +21,7 @@ log = structlog.get_logger("keepsake.accounts")
 
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose label
+CONFIRM_SUBJECT = _("Confirm your email for Keepsake")
 
 
 class InvalidToken(AppError):
@@ -54,10 +57,11 @@ async def send_link(
     )
     path = "verify-email" if purpose == VERIFY_EMAIL else "reset-password"
     link = f"{settings.public_url}/{path}?token={token}"
+    subject, body = link_email(
+        user, subject=subject, text=text, link=link, token=token, expires_at=now + ttl
+    )
     try:
-        await mailer.send(
-            to=user.email, subject=subject, body=f"{text}\n\n{link}\n\nToken: {token}\n"
-        )
+        await mailer.send(to=user.email, subject=subject, body=body)
     except OSError:
         # Mail trouble must not fail sign-up; the user can ask for a new link.
         log.exception("mail.failed", purpose=purpose, user_id=str(user.id))
@@ -79,8 +83,8 @@ async def resend_verification(
         mailer=mailer,
         user=user,
         purpose=VERIFY_EMAIL,
-        subject="Confirm your email for Keepsake",
-        text="Please confirm your email address:",
+        subject=CONFIRM_SUBJECT,
+        text=_("Please confirm your email address:"),
     )
 
 
@@ -127,8 +131,8 @@ async def forgot_password(
         mailer=mailer,
         user=user,
         purpose=RESET_PASSWORD,
-        subject="Reset your Keepsake password",
-        text="Someone asked to reset your password. If it was you, use this link:",
+        subject=_("Reset your Keepsake password"),
+        text=_("Someone asked to reset your password. If it was you, use this link:"),
     )
 
 

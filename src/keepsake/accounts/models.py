@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepsake.db import Base, Timestamped
+from keepsake.i18n import Language
 
 
 class Role(enum.StrEnum):
@@ -49,6 +50,7 @@ class User(Timestamped, Base):
         Index("uq_users_handle_lower", func.lower(text("handle")), unique=True),
         Index("uq_users_email", "email", unique=True),
         # The purge sweep's search for accounts past their deletion grace.
+        Index("ix_users_handle_key", text('(lower(handle) COLLATE "C")')),
         Index(
             "ix_users_deleting",
             "deletion_requested_at",
@@ -82,6 +84,12 @@ class User(Timestamped, Base):
     # While `status` is suspended: when the suspension lifts itself (None: when a moderator
     # lifts it). Sign-in lets the person in from then on; the sweep records the lift.
     suspended_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # `ko` or `en`: the language of every text the server writes for this person.
+    locale: Mapped[Language] = mapped_column(String(8), server_default="en")
+    searchable: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # Kept by triggers (migration 0012) for people search; never written from Python.
+    search_name: Mapped[str] = mapped_column(Text, server_default="")
+    search_initials: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class Identity(Timestamped, Base):

@@ -1,4 +1,4 @@
-"""HTTP routes of Sign in with Apple and Sign in with Google."""
+"""HTTP routes of Sign in with Apple, Google and Kakao."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from keepsake.accounts.providers import (
 from keepsake.accounts.schemas import IdTokenCreate, ProviderAuthPublic
 from keepsake.accounts.service import AccountSuspended
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppSettings, AppStorage, RequestLanguage
 from keepsake.errors import responses
 from keepsake.profiles.service import me_view
 
@@ -54,6 +54,7 @@ async def _sign_in(
     storage: AppStorage,
     keys: JwksCache,
     client: ClientInfo,
+    language: RequestLanguage,
 ) -> ProviderAuthPublic:
     signed_in = await sign_in_with_provider(
         db,
@@ -62,6 +63,7 @@ async def _sign_in(
         provider_name=provider_name,
         id_token=body.id_token,
         client=client,
+        locale=body.locale or language,
     )
     user = await me_view(db, signed_in.user, settings=settings, storage=storage)
     return ProviderAuthPublic(user=user, tokens=signed_in.tokens, created=signed_in.created)
@@ -79,8 +81,9 @@ async def sign_in_with_apple(
     storage: AppStorage,
     keys: Jwks,
     client: ClientInfo,
+    language: RequestLanguage,
 ) -> ProviderAuthPublic:
-    return await _sign_in("apple", body, db, settings, storage, keys, client)
+    return await _sign_in("apple", body, db, settings, storage, keys, client, language)
 
 
 @router.post(
@@ -95,5 +98,23 @@ async def sign_in_with_google(
     storage: AppStorage,
     keys: Jwks,
     client: ClientInfo,
+    language: RequestLanguage,
 ) -> ProviderAuthPublic:
-    return await _sign_in("google", body, db, settings, storage, keys, client)
+    return await _sign_in("google", body, db, settings, storage, keys, client, language)
+
+
+@router.post(
+    "/auth/kakao",
+    summary="Sign in with Kakao: trade Kakao's ID token for tokens, creating the account if new.",
+    responses=_ERRORS,
+)
+async def sign_in_with_kakao(
+    body: IdTokenCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    keys: Jwks,
+    client: ClientInfo,
+    language: RequestLanguage,
+) -> ProviderAuthPublic:
+    return await _sign_in("kakao", body, db, settings, storage, keys, client, language)

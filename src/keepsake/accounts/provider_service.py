@@ -1,4 +1,4 @@
-"""Sign in with Apple or Google: find, link or create the account behind an ID token."""
+"""Sign in with Apple, Google or Kakao: find, link or create the account behind an ID token."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from keepsake.accounts.providers import (
 from keepsake.accounts.schemas import Tokens
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid
+from keepsake.i18n import Language
 from keepsake.security import utcnow
 
 log = structlog.get_logger("keepsake.accounts")
@@ -55,10 +56,11 @@ async def sign_in_with_provider(
     provider_name: ProviderName,
     id_token: str,
     client: Client,
+    locale: Language,
 ) -> ProviderSignedIn:
     found = provider(settings, provider_name)
     claims = await verify_id_token(keys, found, id_token)
-    user, created = await _account_with_retries(db, found.name, claims)
+    user, created = await _account_with_retries(db, found.name, claims, locale)
     tokens = await service.start_session(db, settings=settings, user=user, client=client)
     if created:
         log.info("account.created", user_id=str(user.id), provider=found.name)
@@ -66,14 +68,14 @@ async def sign_in_with_provider(
 
 
 async def _account_with_retries(
-    db: AsyncSession, provider_name: str, claims: ProviderClaims
+    db: AsyncSession, provider_name: str, claims: ProviderClaims, locale: Language
 ) -> tuple[User, bool]:
     attempt = 1
     while True:
         try:
             # Each attempt is one savepoint, so a lost race leaves no half-made account.
             async with db.begin_nested():
-                return await _account(db, provider_name, claims, retry=attempt > 1)
+                return await _account(db, provider_name, claims, locale, retry=attempt > 1)
         except (repository.EmailTaken, repository.HandleTaken, repository.IdentityTaken):
             if attempt == MAX_ATTEMPTS:
                 raise
@@ -81,7 +83,12 @@ async def _account_with_retries(
 
 
 async def _account(
-    db: AsyncSession, provider_name: str, claims: ProviderClaims, *, retry: bool
+    db: AsyncSession,
+    provider_name: str,
+    claims: ProviderClaims,
+    locale: Language,
+    *,
+    retry: bool,
 ) -> tuple[User, bool]:
     """The token's user and whether it was just created."""
     user = await repository.user_by_identity(db, provider=provider_name, subject=claims.subject)
@@ -95,7 +102,7 @@ async def _account(
     user = await repository.user_by_email(db, claims.email)
     created = user is None
     if user is None:
-        user = await _create(db, claims, claims.email, retry=retry)
+        user = await _create(db, claims, claims.email, locale, retry=retry)
     elif claims.email_verified:
         await _claim_email(db, user)
         log.info("identity.linked", user_id=str(user.id), provider=provider_name)
@@ -131,7 +138,9 @@ async def _claim_email(db: AsyncSession, user: User) -> None:
     await repository.revoke_sessions(db, user_id=user.id, reason="email_claimed")
 
 
-async def _create(db: AsyncSession, claims: ProviderClaims, email: str, *, retry: bool) -> User:
+async def _create(
+    db: AsyncSession, claims: ProviderClaims, email: str, locale: Language, *, retry: bool
+) -> User:
     local = email.rsplit("@", 1)[0]
     handle = await _free_handle(db, _handle_base(local), spread=retry)
     name = " ".join((claims.name or "").split())[:60]
@@ -142,6 +151,7 @@ async def _create(db: AsyncSession, claims: ProviderClaims, email: str, *, retry
         display_name=name or local.strip()[:60] or handle,
         password=None,
         email_verified=claims.email_verified,
+        locale=locale,
     )
 
 

@@ -1,4 +1,4 @@
-"""Sign in with Apple and Google: the providers' published keys and ID-token checks."""
+"""Sign in with Apple, Google and Kakao: the providers' published keys and ID-token checks."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from keepsake.errors import NotFound, Unauthorized, Unavailable
 
 log = structlog.get_logger("keepsake.accounts.providers")
 
-ProviderName = Literal["apple", "google"]
+ProviderName = Literal["apple", "google", "kakao"]
 
 ALGORITHM = "RS256"
 # Phones' clocks drift; a minute either way is the usual allowance for `exp` and `iat`.
@@ -72,6 +72,14 @@ def provider(settings: Settings, name: ProviderName) -> Provider:
             settings.apple_jwks_url,
             (settings.apple_issuer,),
             tuple(settings.apple_client_ids),
+        )
+    elif name == "kakao":
+        found = Provider(
+            "kakao",
+            "Kakao",
+            settings.kakao_jwks_url,
+            (settings.kakao_issuer,),
+            tuple(settings.kakao_client_ids),
         )
     else:
         found = Provider(
@@ -191,7 +199,8 @@ def _claims(payload: dict[str, Any]) -> ProviderClaims:
     email = payload.get("email")
     if not isinstance(email, str) or "@" not in email or len(email) > 320:
         email = None
-    name = payload.get("name")
+    # Kakao names the person `nickname`.
+    name = payload.get("name") or payload.get("nickname")
     return ProviderClaims(
         subject=subject,
         email=email.lower() if email else None,

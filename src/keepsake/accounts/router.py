@@ -26,7 +26,7 @@ from keepsake.accounts.schemas import (
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, AppStorage, IdPath, Limiter
+from keepsake.deps import AppMailer, AppSettings, AppStorage, IdPath, Limiter, RequestLanguage
 from keepsake.errors import NotFound, RateLimited, responses
 from keepsake.flows import accounts as flows
 from keepsake.pagination import Page, Pagination
@@ -54,6 +54,7 @@ async def signup(
     mailer: AppMailer,
     limiter: Limiter,
     client: ClientInfo,
+    language: RequestLanguage,
 ) -> AuthPublic:
     return await flows.sign_up(
         db,
@@ -66,6 +67,7 @@ async def signup(
         password=body.password,
         handle=body.handle,
         display_name=body.display_name,
+        locale=body.locale or language,
     )
 
 

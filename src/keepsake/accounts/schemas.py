@@ -8,9 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from keepsake.i18n import Language
 from keepsake.profiles.schemas import MePublic
 from keepsake.text import DisplayName
 
+_LOCALE = (
+    "The language the server writes to this person in; absent: the best match of "
+    "`Accept-Language`, else `en`."
+)
 _PASSWORD = Field(min_length=1, max_length=256, examples=["correct horse battery staple"])
 
 
@@ -34,6 +39,7 @@ class SignupCreate(BaseModel):
     # handle rule (ASCII only, which also refuses control characters) could refuse it.
     handle: str = Field(min_length=1, max_length=30)
     display_name: DisplayName = Field(description="1–60 characters, one line.")
+    locale: Language | None = Field(default=None, description=_LOCALE)
 
 
 class LoginCreate(BaseModel):
@@ -69,6 +75,9 @@ class IdTokenCreate(BaseModel):
         max_length=8192,
         examples=["eyJraWQiOiJXNldjT0tCIiwiYWxnIjoiUlMyNTYifQ.eyJpc3MiOi4uLn0.c2lnbmF0dXJl"],
         description="The ID token (a JWT) the provider's SDK gave the app.",
+    )
+    locale: Language | None = Field(
+        default=None, description=_LOCALE + " Used only when this sign-in creates the account."
     )
 
 

@@ -13,11 +13,13 @@ from keepsake import text
 from keepsake.accounts import repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
-from keepsake.accounts.links import VERIFY_EMAIL, check_password, send_link
+from keepsake.accounts.links import CONFIRM_SUBJECT, VERIFY_EMAIL, check_password, send_link
 from keepsake.accounts.models import AccountStatus, RefreshToken, Session, User
 from keepsake.accounts.schemas import SessionPublic, Tokens
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid, NotFound, Unauthorized
+from keepsake.i18n import Language
+from keepsake.i18n.catalog import _
 from keepsake.mailer import Mailer
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.ratelimit import RateLimiter
@@ -107,6 +109,7 @@ async def new_user(
     display_name: str,
     password: str | None,
     email_verified: bool,
+    locale: Language,
 ) -> User:
     """Create a user after checking handle and password; the unique indexes settle races."""
     check_handle(handle)
@@ -126,6 +129,7 @@ async def new_user(
         display_name=name,
         password_hash=await hash_password(password) if password is not None else None,
         email_verified_at=utcnow() if email_verified else None,
+        locale=locale,
     )
     return await repository.insert_user(db, user)
 
@@ -141,6 +145,7 @@ async def sign_up(
     password: str,
     handle: str,
     display_name: str,
+    locale: Language,
 ) -> SignedIn:
     await limiter.hit(
         f"signup:ip:{client.ip}",
@@ -154,6 +159,7 @@ async def sign_up(
         display_name=display_name,
         password=password,
         email_verified=False,
+        locale=locale,
     )
     tokens = await _open_session(db, settings, user, client)
     await send_link(
@@ -162,8 +168,8 @@ async def sign_up(
         mailer=mailer,
         user=user,
         purpose=VERIFY_EMAIL,
-        subject="Confirm your email for Keepsake",
-        text=f"Hello {user.display_name}, please confirm your email address:",
+        subject=CONFIRM_SUBJECT,
+        text=_("Hello {name}, please confirm your email address:"),
     )
     log.info("account.created", user_id=str(user.id))
     return SignedIn(user, tokens)

@@ -9,6 +9,7 @@ from keepsake.accounts import service
 from keepsake.accounts.client import Client
 from keepsake.accounts.schemas import AuthPublic
 from keepsake.config import Settings
+from keepsake.i18n import Language
 from keepsake.mailer import Mailer
 from keepsake.profiles.service import me_view
 from keepsake.ratelimit import RateLimiter
@@ -27,6 +28,7 @@ async def sign_up(
     password: str,
     handle: str,
     display_name: str,
+    locale: Language,
 ) -> AuthPublic:
     signed_in = await service.sign_up(
         db,
@@ -38,6 +40,7 @@ async def sign_up(
         password=password,
         handle=handle,
         display_name=display_name,
+        locale=locale,
     )
     user = await me_view(db, signed_in.user, settings=settings, storage=storage)
     return AuthPublic(user=user, tokens=signed_in.tokens)

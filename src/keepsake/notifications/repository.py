@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.graph.models import Follow, FollowState
+from keepsake.i18n import Language
 from keepsake.memories.models import Memory
 from keepsake.notifications.models import (
     MEMORY_KINDS,
@@ -62,6 +63,7 @@ class Recipient:
     quiet_start: time | None
     quiet_end: time | None
     prefs: dict[str, Any]
+    locale: Language = "en"
 
 
 async def accepting(
@@ -232,6 +234,7 @@ async def recipient(db: AsyncSession, user_id: uuid.UUID) -> Recipient | None:
                 User.quiet_hours_start,
                 User.quiet_hours_end,
                 User.notification_prefs,
+                User.locale,
             ).where(User.id == user_id, User.status == AccountStatus.active)
         )
     ).one_or_none()

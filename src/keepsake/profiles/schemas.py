@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from keepsake.i18n import Language
 from keepsake.privacy import Person, Relationship, relationship
 from keepsake.text import Bio, DisplayName, Note
 
@@ -22,6 +23,8 @@ HandlePath = Annotated[
 ]
 
 _NOTE = "The one-line note: at most 80 characters, no line breaks."
+_LOCALE = "`ko` or `en`: the language of pushes, emails and messages written for you."
+_SEARCHABLE = "Whether people search finds you; people who already follow you find you either way."
 _AVATAR = "The avatar's square pictures; null when there is no avatar."
 
 
@@ -101,12 +104,23 @@ class MePublic(BaseModel):
     timezone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
     quiet_hours: QuietHours | None = Field(description="Null when pushes are never held.")
     notification_prefs: NotificationPrefs
+    locale: Language = Field(description=_LOCALE)
+    searchable: bool = Field(description=_SEARCHABLE)
     role: str
     created_at: datetime
     counts: Counts
 
 
-_NOT_NULL = ("display_name", "bio", "note", "is_private", "timezone", "notification_prefs")
+_NOT_NULL = (
+    "display_name",
+    "bio",
+    "note",
+    "is_private",
+    "timezone",
+    "notification_prefs",
+    "locale",
+    "searchable",
+)
 
 
 class MeUpdate(BaseModel):
@@ -142,6 +156,8 @@ class MeUpdate(BaseModel):
     timezone: str | None = Field(default=None, description="IANA time zone name.")
     quiet_hours: QuietHours | None = None
     notification_prefs: NotificationPrefsUpdate | None = None
+    locale: Language | None = Field(default=None, description=_LOCALE)
+    searchable: bool | None = Field(default=None, description=_SEARCHABLE)
     avatar_upload_id: uuid.UUID | None = Field(
         default=None,
         # JSON has no UUID type: the id arrives as a string, which strict mode refuses.

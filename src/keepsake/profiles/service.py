@@ -67,6 +67,8 @@ async def me_view(
         timezone=user.timezone,
         quiet_hours=quiet,
         notification_prefs=_prefs(user.notification_prefs),
+        locale=user.locale,
+        searchable=user.searchable,
         role=user.role.value,
         created_at=user.created_at,
         counts=Counts(followers=followers, following=following, follow_requests=requests),
@@ -130,6 +132,10 @@ async def update_me(
             update=changes.notification_prefs.model_dump(exclude_none=True)
         )
         user.notification_prefs = merged.model_dump()
+    if changes.locale is not None:
+        user.locale = changes.locale
+    if changes.searchable is not None:
+        user.searchable = changes.searchable
     if changes.is_private is not None:
         if user.is_private and not changes.is_private:
             await graph.approve_all_requests(db, user.id)

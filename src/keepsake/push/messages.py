@@ -1,7 +1,9 @@
 """What a push says: one notification, or the digest of what quiet hours held.
 
 The wording is calm: it names people, never ranks them, and counts claps only for
-their author, who is the one reading.
+their author, who is the one reading. Every sentence is whole in the catalogs, one per
+way of naming people (one name, two, one and others, nobody), so no language has to
+glue particles to names it cannot see.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from keepsake.i18n import DEFAULT, Language
+from keepsake.i18n.catalog import _, _n, translate, translate_plural
 from keepsake.notifications.models import NotificationKind as Kind
 from keepsake.notifications.service import Owed
 
-DIGEST_TITLE = "During your quiet hours"
+DIGEST_TITLE = _("During your quiet hours")
 
 
 @dataclass(frozen=True)
@@ -45,87 +49,131 @@ class PushMessage:
         return {key: value for key, value in fields.items() if value is not None}
 
 
-def _people(names: Sequence[str], total: int) -> str:
-    if total <= 1 or not names:
-        return names[0] if names else "Someone"
+# Per kind that names people: (one name, two names, a name and n others, nobody).
+_NAMED: dict[Kind, tuple[str, str, tuple[str, str], str]] = {
+    Kind.follow: (
+        _("{name} followed you."),
+        _("{first} and {second} followed you."),
+        _n("{name} and {n} other followed you.", "{name} and {n} others followed you."),
+        _("Someone followed you."),
+    ),
+    Kind.follow_request: (
+        _("{name} asked to follow you."),
+        _("{first} and {second} asked to follow you."),
+        _n(
+            "{name} and {n} other asked to follow you.",
+            "{name} and {n} others asked to follow you.",
+        ),
+        _("Someone asked to follow you."),
+    ),
+    Kind.follow_approved: (
+        _("{name} approved your follow request."),
+        _("{first} and {second} approved your follow request."),
+        _n(
+            "{name} and {n} other approved your follow request.",
+            "{name} and {n} others approved your follow request.",
+        ),
+        _("Someone approved your follow request."),
+    ),
+    Kind.claps: (
+        _("{name} clapped for your memory."),
+        _("{first} and {second} clapped for your memory."),
+        _n(
+            "{name} and {n} other clapped for your memory.",
+            "{name} and {n} others clapped for your memory.",
+        ),
+        _("Someone clapped for your memory."),
+    ),
+}
+_ALONE = {
+    Kind.memory_ready: _("Your memory is ready."),
+    Kind.memory_failed: _("Your memory could not be processed; open Keepsake to see why."),
+    Kind.moderation: _(
+        "A moderator reviewed your account; open Keepsake to see why and to appeal."
+    ),
+    Kind.reports_resolved: _("Thank you: we acted on reports you made."),
+}
+
+
+def _sentence(item: Owed, language: Language) -> str:
+    if item.kind in _ALONE:
+        return translate(language, _ALONE[item.kind])
+    one, two, (others_one, others_many), nobody = _NAMED[item.kind]
+    names, total = item.names, item.people
+    if not names:
+        return translate(language, nobody)
+    if total <= 1:
+        return translate(language, one, name=names[0])
     if total == 2 and len(names) == 2:
-        return f"{names[0]} and {names[1]}"
+        return translate(language, two, first=names[0], second=names[1])
     others = total - 1
-    return f"{names[0]} and {others} other{'s' if others > 1 else ''}"
+    return translate_plural(language, others_one, others_many, others, name=names[0])
 
 
-def _sentence(item: Owed) -> str:
-    who = _people(item.names, item.people)
-    match item.kind:
-        case Kind.follow:
-            return f"{who} followed you."
-        case Kind.follow_request:
-            return f"{who} asked to follow you."
-        case Kind.follow_approved:
-            return f"{who} approved your follow request."
-        case Kind.claps:
-            return f"{who} clapped for your memory."
-        case Kind.memory_ready:
-            return "Your memory is ready."
-        case Kind.memory_failed:
-            return "Your memory could not be processed; open Keepsake to see why."
-        case Kind.moderation:
-            return "A moderator reviewed your account; open Keepsake to see why and to appeal."
-        case Kind.reports_resolved:
-            return "Thank you: we acted on reports you made."
-
-
-def single(item: Owed) -> PushMessage:
+def single(item: Owed, language: Language = DEFAULT) -> PushMessage:
     return PushMessage(
-        body=_sentence(item),
+        body=_sentence(item, language),
         kind=item.kind.value,
         notification_id=str(item.id),
         collapse_id=str(item.id),
     )
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
-def _part(kind: Kind, items: list[Owed]) -> str:
+def _part(kind: Kind, items: list[Owed], language: Language) -> str:
+    """One whole sentence of the digest for the held notifications of one kind."""
     n = len(items)
-    first = items[0].names[0] if items[0].names else "Someone"
-    match kind:
-        case Kind.follow:
-            return f"{first} followed you" if n == 1 else f"{n} people followed you"
-        case Kind.follow_request:
-            return f"{first} asked to follow you" if n == 1 else f"{n} people asked to follow you"
-        case Kind.follow_approved:
-            if n == 1:
-                return f"{first} approved your follow request"
-            return f"{n} people approved your follow requests"
-        case Kind.claps:
-            claps = sum(item.count or 0 for item in items)
-            where = "your memory" if n == 1 else f"{n} memories"
-            return f"{claps} {_plural(claps, 'clap', 'claps')} on {where}"
-        case Kind.memory_ready:
-            return "your memory is ready" if n == 1 else f"{n} of your memories are ready"
-        case Kind.memory_failed:
-            if n == 1:
-                return "a memory could not be processed"
-            return f"{n} memories could not be processed"
-        case Kind.moderation:
-            return "a moderator reviewed your account"
-        case Kind.reports_resolved:
-            return "we acted on reports you made"
+    first = items[0].names[0] if items[0].names else None
+    if kind == Kind.claps:
+        claps = sum(item.count or 0 for item in items)
+        if n == 1:
+            return translate_plural(
+                language, "{n} clap on your memory.", "{n} claps on your memory.", claps
+            )
+        return translate_plural(
+            language,
+            "{n} clap on {memories} memories.",
+            "{n} claps on {memories} memories.",
+            claps,
+            memories=n,
+        )
+    if kind in _ALONE:
+        # Moderation news reads the same however often it came.
+        if n == 1 or kind in (Kind.moderation, Kind.reports_resolved):
+            return translate(language, _ALONE[kind])
+        if kind == Kind.memory_ready:
+            return translate_plural(
+                language, "{n} of your memories is ready.", "{n} of your memories are ready.", n
+            )
+        return translate_plural(
+            language,
+            "{n} memory could not be processed.",
+            "{n} memories could not be processed.",
+            n,
+        )
+    one, _two, _others, nobody = _NAMED[kind]
+    if n == 1:
+        return translate(language, one, name=first) if first else translate(language, nobody)
+    return translate_plural(language, *_MANY[kind], n)
 
 
-def digest(items: Sequence[Owed]) -> PushMessage | None:
-    """One push for everything held: "3 people followed you, 12 claps on 2 memories."."""
+_MANY: dict[Kind, tuple[str, str]] = {
+    Kind.follow: _n("{n} person followed you.", "{n} people followed you."),
+    Kind.follow_request: _n("{n} person asked to follow you.", "{n} people asked to follow you."),
+    Kind.follow_approved: _n(
+        "{n} person approved your follow requests.", "{n} people approved your follow requests."
+    ),
+}
+
+
+def digest(items: Sequence[Owed], language: Language = DEFAULT) -> PushMessage | None:
+    """One push for everything held: "3 people followed you. 12 claps on 2 memories."."""
     by_kind = {kind: [item for item in items if item.kind == kind] for kind in Kind}
-    parts = [_part(kind, found) for kind, found in by_kind.items() if found]
+    parts = [_part(kind, found, language) for kind, found in by_kind.items() if found]
     if not parts:
         return None
-    text = ", ".join(parts)
     return PushMessage(
-        body=text[0].upper() + text[1:] + ".",
+        body=" ".join(parts),
         kind="digest",
-        title=DIGEST_TITLE,
+        title=translate(language, DIGEST_TITLE),
         collapse_id="digest",
     )

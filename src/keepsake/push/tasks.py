@@ -108,7 +108,7 @@ async def deliver(context: JobContext, notification_id: str) -> None:
         if await jobs.has_pending_job(db, digest_lock(recipient.id)):
             # The digest of a window that just ended is going out; it carries this one.
             return
-        await _send(db, devices, messages.single(item))
+        await _send(db, devices, messages.single(item, recipient.locale))
         await notifications.mark_pushed(db, [item.id])
 
 
@@ -127,7 +127,7 @@ async def digest(context: JobContext, user_id: str) -> None:
             # The quiet hours changed while the digest waited: wait for the new end.
             await _plan_digest(db, user, until)
             return
-        message = messages.digest(owed)
+        message = messages.digest(owed, recipient.locale)
         if message is None:
             return
         await _send(db, await repository.of_user(db, user), message)

@@ -1,0 +1,76 @@
+"""HTTP routes of search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.db import DbSession
+from keepsake.deps import AppSettings, AppStorage, Limiter
+from keepsake.errors import RateLimited, responses
+from keepsake.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from keepsake.profiles.schemas import UserPublic
+from keepsake.search import service
+from keepsake.search.schemas import HashtagList
+
+router = APIRouter(prefix="/v1/search", tags=["search"])
+
+_Q = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=50,
+        description="1–50 characters; `%` and `_` match themselves.",
+        examples=["첫눈"],
+    ),
+]
+_LIMIT = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+
+
+@router.get(
+    "/people",
+    summary="Find people by handle prefix, any part of their name, or its initial consonants.",
+    responses=responses(*AUTH_ERRORS, RateLimited, invalid=("invalid_query", "invalid_cursor")),
+)
+async def search_people(
+    q: _Q,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    limiter: Limiter,
+    user: CurrentUser,
+    limit: _LIMIT = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> Page[UserPublic]:
+    return await service.people(
+        db,
+        settings=settings,
+        storage=storage,
+        limiter=limiter,
+        viewer=user,
+        q=q,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get(
+    "/hashtags",
+    summary="Find hashtags by prefix, most recently used first; never with counts.",
+    responses=responses(*AUTH_ERRORS, RateLimited, invalid=("invalid_query",)),
+)
+async def search_hashtags(
+    q: _Q,
+    db: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+    user: CurrentUser,
+    limit: _LIMIT = DEFAULT_LIMIT,
+) -> HashtagList:
+    return await service.hashtags(
+        db, settings=settings, limiter=limiter, viewer=user, q=q, limit=limit
+    )
