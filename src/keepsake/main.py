@@ -37,6 +37,8 @@ from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
+from keepsake.web import app_links
+from keepsake.web.router import router as web_router
 from keepsake.worker import in_process_worker, job_resources
 
 TAGS = [
@@ -50,6 +52,7 @@ TAGS = [
     {"name": "feeds", "description": "Home, explore and hashtags: newest first, and they end."},
     {"name": "notifications", "description": "Your notifications and their read state."},
     {"name": "devices", "description": "Push tokens of your app installs (APNs, FCM)."},
+    {"name": "share", "description": "oEmbed of public share pages (`/m/{id}`)."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -128,8 +131,10 @@ def create_app(settings: Settings) -> FastAPI:
         music_router,
         notifications_router,
         devices_router,
+        web_router,
     ):
         app.include_router(router)
+    app.mount("/static/web", app_links.static_files(), name="web-static")
     if settings.storage_backend == "local":
         app.include_router(local_storage_router)
 

@@ -97,6 +97,9 @@ class MePublic(BaseModel):
     email: str
     email_verified: bool
     is_private: bool
+    discoverable: bool = Field(
+        description="Search engines may index your share pages (`/u/{handle}`, `/m/{id}`)."
+    )
     timezone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
     quiet_hours: QuietHours | None = Field(description="Null when pushes are never held.")
     notification_prefs: NotificationPrefs
@@ -105,7 +108,15 @@ class MePublic(BaseModel):
     counts: Counts
 
 
-_NOT_NULL = ("display_name", "bio", "note", "is_private", "timezone", "notification_prefs")
+_NOT_NULL = (
+    "display_name",
+    "bio",
+    "note",
+    "is_private",
+    "discoverable",
+    "timezone",
+    "notification_prefs",
+)
 
 
 class MeUpdate(BaseModel):
@@ -137,6 +148,10 @@ class MeUpdate(BaseModel):
         default=None,
         description="Private accounts approve followers. Turning it off approves every "
         "pending follow request.",
+    )
+    discoverable: bool | None = Field(
+        default=None,
+        description="Let search engines index your share pages; off until you turn it on.",
     )
     timezone: str | None = Field(default=None, description="IANA time zone name.")
     quiet_hours: QuietHours | None = None

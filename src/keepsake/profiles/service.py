@@ -186,6 +186,7 @@ async def me_view(
         email=user.email,
         email_verified=user.email_verified_at is not None,
         is_private=user.is_private,
+        discoverable=user.discoverable,
         timezone=user.timezone,
         quiet_hours=quiet,
         notification_prefs=_prefs(user.notification_prefs),
@@ -250,6 +251,8 @@ async def update_me(
             update=changes.notification_prefs.model_dump(exclude_none=True)
         )
         user.notification_prefs = merged.model_dump()
+    if changes.discoverable is not None:
+        user.discoverable = changes.discoverable
     if changes.is_private is not None:
         if user.is_private and not changes.is_private:
             await graph.approve_all_requests(db, user.id)
