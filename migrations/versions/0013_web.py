@@ -6,6 +6,7 @@ Create Date: 2026-12-05
 
 Share pages (`/m/{id}`, `/u/{handle}`) say `noindex` unless their author set
 `discoverable`; off by default, so nobody's memories reach search engines unasked.
+Operators enrol a TOTP second factor for the console (`keepsake admin totp-enroll`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def upgrade() -> None:
         "users",
         sa.Column("discoverable", sa.Boolean(), server_default=sa.text("false"), nullable=False),
     )
+    op.add_column("users", sa.Column("totp_secret", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("users", "totp_secret")
     op.drop_column("users", "discoverable")

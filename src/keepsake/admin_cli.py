@@ -18,6 +18,7 @@ from keepsake.cli import (
     progress,
 )
 from keepsake.config import Settings
+from keepsake.web.console.cli import add_totp_parser
 
 if TYPE_CHECKING:
     from keepsake.seed import SeedPlan, SeedResult
@@ -46,6 +47,7 @@ def add_seed_parser(admin_commands: Any, data_dir_help: str) -> None:
     )
     seed_parser.add_argument("--data-dir", type=Path, help=data_dir_help)
     seed_parser.set_defaults(handler=seed_command)
+    add_totp_parser(admin_commands, data_dir_help)
 
 
 async def _seed(url: str, settings: Settings, plan: SeedPlan) -> SeedResult:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     )
     push_timeout_s: float = 10.0
 
+    console_session_ttl: timedelta = Field(
+        default=timedelta(hours=8),
+        description="Lifetime of an operator console sign-in (its cookie).",
+    )
+
     # --- App links (share and email-link pages open in the installed apps) ---
     ios_app_ids: list[str] = Field(
         default_factory=list,

@@ -37,8 +37,7 @@ from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
 from keepsake.storage import build_storage
 from keepsake.storage.router import router as local_storage_router
-from keepsake.web import app_links
-from keepsake.web.router import router as web_router
+from keepsake.web.router import install as install_web
 from keepsake.worker import in_process_worker, job_resources
 
 TAGS = [
@@ -131,10 +130,9 @@ def create_app(settings: Settings) -> FastAPI:
         music_router,
         notifications_router,
         devices_router,
-        web_router,
     ):
         app.include_router(router)
-    app.mount("/static/web", app_links.static_files(), name="web-static")
+    install_web(app)
     if settings.storage_backend == "local":
         app.include_router(local_storage_router)
 

@@ -81,6 +81,8 @@ class User(Timestamped, Base):
         _enum(AccountStatus, "account_status"), server_default=AccountStatus.active.value
     )
     deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Base32 TOTP secret of the console's second factor (migration 0013); None: not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class Identity(Timestamped, Base):
