@@ -21,7 +21,7 @@ from keepsake.graph import service as graph
 from keepsake.memories import service as memories
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Cursor, PageRequest
-from keepsake.privacy import ANONYMOUS, Person, UserNotFound, can_see_lists, can_see_profile
+from keepsake.privacy import ANONYMOUS, Person, can_see_lists, can_see_profile
 from keepsake.profiles import avatars
 from keepsake.profiles.schemas import AvatarPublic
 from keepsake.readdb import ReadDb
@@ -80,7 +80,7 @@ def memory_id_of(text: str) -> uuid.UUID:
         raise NotShared("No such memory.") from None
 
 
-async def _author(db: AsyncSession, settings: Settings, storage: Storage, person: Person) -> Author:
+async def _author(settings: Settings, storage: Storage, person: Person) -> Author:
     return Author(person, await avatars.view(settings, storage, person.avatar_key))
 
 
@@ -100,7 +100,7 @@ async def memory_page(
     person = await graph.person_by_id(db, viewer_id=ANONYMOUS, user_id=card["author"]["id"])
     if person is None or not can_see_profile(ANONYMOUS, person):
         raise NotShared("No such memory.")
-    return MemoryPage(card, await _author(db, settings, storage, person))
+    return MemoryPage(card, await _author(settings, storage, person))
 
 
 async def profile_page(
@@ -112,7 +112,7 @@ async def profile_page(
     try:
         person = await graph.person(db, viewer_id=ANONYMOUS, handle=handle)
         after = Cursor.decode(cursor) if cursor else None
-    except (UserNotFound, AppError):
+    except AppError:
         raise NotShared("No such user.") from None
     # What a stranger may see of an account beyond its name: nothing when it is private.
     if not can_see_lists(ANONYMOUS, person):
@@ -125,5 +125,5 @@ async def profile_page(
         author_id=person.id,
         page=PageRequest(limit=GRID_SIZE, after=after),
     )
-    author = await _author(db, settings, storage, person)
+    author = await _author(settings, storage, person)
     return ProfilePage(author, page.items, page.next_cursor)
