@@ -1,18 +1,18 @@
 """Keepsake's hot endpoints side by side with a bare ASGI ceiling, in one run.
 
-Run: `.venv/bin/python bench/harness.py [--seconds 5] [--rounds 2]`. It starts a
-throw-away embedded PostgreSQL, seeds it (`keepsake.seed`: --users accounts, --memories
+Run: `.venv/bin/python bench/harness.py [--seconds 5] [--rounds 2]`. It starts a throw-
+away embedded PostgreSQL, seeds it (`keepsake.seed`: --users accounts, --memories
 memories), serves Keepsake (`keepsake serve --no-worker`, one process) and
 `bench/bare_app.py` (uvicorn, fixed JSON: the ceiling), both and PostgreSQL pinned to
-CPU 0, and loads each target with `wrk` pinned to CPU 1: the bare app, the home feed,
-a memory read, a profile read, a clap (count 1 with an Idempotency-Key, rotating over
-hundreds of memories so the 50-clap cap is never reached) and a follow (follow and
-unfollow alternating over a rotating set of accounts). Rounds are interleaved (every
-target once per round), medians are printed with the ratio to the ceiling and the CPU
-time per request of the API process and of all PostgreSQL processes (utime + stime from
-/proc before and after each run). Raw figures go to bench/results.json. Targets
-127.0.0.1 only and stops by itself; needs `taskset` and `wrk` (installed with apt-get
-when missing).
+CPU 0, and loads each target with `wrk` pinned to CPU 1: the bare app, the home feed, a
+memory read, its share page (`/m/{id}`), a profile read, a clap (count 1 with an
+Idempotency-Key, rotating over hundreds of memories so the 50-clap cap is never reached)
+and a follow (follow and unfollow alternating over a rotating set of accounts). Rounds
+are interleaved (every target once per round), medians are printed with the ratio to the
+ceiling and the CPU time per request of the API process and of all PostgreSQL processes
+(utime + stime from /proc before and after each run). Raw figures go to
+bench/results.json. Targets 127.0.0.1 only and stops by itself; needs `taskset` and
+`wrk` (installed with apt-get when missing).
 """
 
 from __future__ import annotations
@@ -179,6 +179,8 @@ def build_targets(
         Target("bare ASGI (fixed JSON)", f"{bare[0]}/", bare[1]),
         Target("GET /v1/feed/home", f"{base}/v1/feed/home", pid),
         Target("GET /v1/memories/{id}", f"{base}/v1/memories/{memories[0]['id']}", pid),
+        # The same memory's public share page: HTML, read as a signed-out stranger.
+        Target("GET /m/{id} (share page)", f"{base}/m/{memories[0]['id']}", pid),
         Target("GET /v1/users/{handle}", f"{base}/v1/users/{memories[0]['author']['handle']}", pid),
         Target(
             "POST /v1/memories/{id}/claps",

@@ -163,6 +163,22 @@ class Settings(BaseSettings):
     )
     push_timeout_s: float = 10.0
 
+    console_session_ttl: timedelta = Field(
+        default=timedelta(hours=8),
+        description="Lifetime of an operator console sign-in (its cookie).",
+    )
+
+    # --- App links (share and email-link pages open in the installed apps) ---
+    ios_app_ids: list[str] = Field(
+        default_factory=list,
+        description="`TEAMID.bundle.id` of the iOS apps that open this server's links.",
+    )
+    android_package: str | None = None
+    android_cert_sha256: list[str] = Field(
+        default_factory=list,
+        description="SHA-256 fingerprints (`AB:CD:…`) of the Android app's signing certificates.",
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -31,6 +31,7 @@ from keepsake.security import use_password_hash_profile
 from keepsake.storage import build_storage
 from keepsake.storage.local import UPLOAD_PATH
 from keepsake.storage.router import router as local_storage_router
+from keepsake.web.router import install as install_web
 
 TAGS = [
     {"name": "accounts", "description": "Sign-up, sign-in, tokens and sessions."},
@@ -45,6 +46,7 @@ TAGS = [
     {"name": "devices", "description": "Push tokens of your app installs (APNs, FCM)."},
     {"name": "safety", "description": "Reports; your strikes and appeals."},
     {"name": "moderation", "description": "Moderators: the report queue, actions, appeals."},
+    {"name": "share", "description": "oEmbed of public share pages (`/m/{id}`)."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -98,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
         search_router,
     ):
         app.include_router(router)
+    install_web(app)
     if settings.storage_backend == "local":
         app.include_router(local_storage_router)
 

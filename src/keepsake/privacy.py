@@ -32,6 +32,10 @@ from keepsake.memories.models import MemoryStatus, Visibility
 
 Relationship = Literal["self", "following", "requested", "none"]
 
+# The viewer of share pages, signed out: no account has this id, so no follow, list or
+# block involves it, and every rule here (and in SQL) answers as for a stranger.
+ANONYMOUS = uuid.UUID(int=0)
+
 
 class UserNotFound(NotFound):
     code = "user_not_found"
@@ -70,6 +74,8 @@ class Person:
     relation: Relation
     # Storage prefix of the avatar's pictures; views turn it into signed URLs.
     avatar_key: str | None = None
+    # The owner lets search engines index their share pages.
+    discoverable: bool = False
 
 
 def can_see_profile(viewer_id: uuid.UUID | None, person: Person) -> bool:

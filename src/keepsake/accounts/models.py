@@ -70,6 +70,8 @@ class User(Timestamped, Base):
     # Storage prefix of the avatar's renditions (`avatars/{id}/{version}`); None: no avatar.
     avatar_key: Mapped[str | None] = mapped_column(String(200))
     is_private: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Share pages may be indexed by search engines (migration 0013).
+    discoverable: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     quiet_hours_start: Mapped[time | None] = mapped_column(Time)
     quiet_hours_end: Mapped[time | None] = mapped_column(Time)
@@ -90,6 +92,8 @@ class User(Timestamped, Base):
     # Kept by triggers (migration 0012) for people search; never written from Python.
     search_name: Mapped[str] = mapped_column(Text, server_default="")
     search_initials: Mapped[str] = mapped_column(Text, server_default="")
+    # Base32 TOTP secret of the console's second factor (migration 0013); None: not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class Identity(Timestamped, Base):

@@ -12,6 +12,7 @@ from keepsake.cli.common import CommandError, positive_int, progress
 from keepsake.cli.migrate import migrate_command
 from keepsake.cli.moderation import add_moderation_parsers
 from keepsake.cli.serve import serve
+from keepsake.cli.totp import add_totp_parser
 from keepsake.cli.worker import worker_command
 from keepsake.embedded_pg import EmbeddedPostgresError
 
@@ -72,6 +73,7 @@ def parser() -> argparse.ArgumentParser:
     role_parser.set_defaults(handler=set_role_command)
     add_seed_parser(admin_commands, data_dir_help)
     add_moderation_parsers(admin_commands, data_dir_help)
+    add_totp_parser(admin_commands, data_dir_help)
     return root
 
 

@@ -85,6 +85,7 @@ def _person_columns(viewer_id: BindParameter[uuid.UUID]) -> tuple[Any, ...]:
         muting,
         close_friend,
         User.avatar_key,
+        User.discoverable,
     )
 
 
@@ -117,6 +118,7 @@ def _person(row: Sequence[Any]) -> Person:
             close_friend=row[12],
         ),
         avatar_key=row[13],
+        discoverable=row[14],
     )
 
 

@@ -101,6 +101,9 @@ class MePublic(BaseModel):
     email: str
     email_verified: bool
     is_private: bool
+    discoverable: bool = Field(
+        description="Search engines may index your share pages (`/u/{handle}`, `/m/{id}`)."
+    )
     timezone: str = Field(description="IANA time zone name.", examples=["Europe/Berlin"])
     quiet_hours: QuietHours | None = Field(description="Null when pushes are never held.")
     notification_prefs: NotificationPrefs
@@ -116,6 +119,7 @@ _NOT_NULL = (
     "bio",
     "note",
     "is_private",
+    "discoverable",
     "timezone",
     "notification_prefs",
     "locale",
@@ -152,6 +156,10 @@ class MeUpdate(BaseModel):
         default=None,
         description="Private accounts approve followers. Turning it off approves every "
         "pending follow request.",
+    )
+    discoverable: bool | None = Field(
+        default=None,
+        description="Let search engines index your share pages; off until you turn it on.",
     )
     timezone: str | None = Field(default=None, description="IANA time zone name.")
     quiet_hours: QuietHours | None = None

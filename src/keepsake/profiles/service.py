@@ -64,6 +64,7 @@ async def me_view(
         email=user.email,
         email_verified=user.email_verified_at is not None,
         is_private=user.is_private,
+        discoverable=user.discoverable,
         timezone=user.timezone,
         quiet_hours=quiet,
         notification_prefs=_prefs(user.notification_prefs),
@@ -136,6 +137,8 @@ async def update_me(
         user.locale = changes.locale
     if changes.searchable is not None:
         user.searchable = changes.searchable
+    if changes.discoverable is not None:
+        user.discoverable = changes.discoverable
     if changes.is_private is not None:
         if user.is_private and not changes.is_private:
             await graph.approve_all_requests(db, user.id)

@@ -1,0 +1,1 @@
+"""The operator console at `/admin`: sign-in with a second factor, then the tools."""

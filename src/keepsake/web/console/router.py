@@ -1,0 +1,181 @@
+"""The console's pages: sign-in and out, the home page, the music library.
+
+Every form carries a CSRF token; every action calls the same service function as the
+matching `/v1/admin/...` route.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from keepsake.accounts import service as accounts
+from keepsake.accounts.deps import ClientInfo
+from keepsake.db import DbSession
+from keepsake.deps import AppSettings, AppStorage, Limiter
+from keepsake.errors import AppError, RateLimited
+from keepsake.music import admin as music_admin
+from keepsake.music import service as music
+from keepsake.music.schemas import MusicTrackUpdate
+from keepsake.pagination import PageRequest
+from keepsake.security import read_access_token, utcnow
+from keepsake.web.console import session, totp
+from keepsake.web.console.auth import CONSOLE_ROLES, ConsoleAdmin, ConsoleUser, check_csrf
+from keepsake.web.pages import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+Csrf = Annotated[str | None, Form()]
+Text = Annotated[str, Form(max_length=320)]
+# The music API's own rule for names (one line, not blank), checked before the service.
+TrackName = Annotated[str, Form(max_length=200, pattern=r"^[^\r\n]*\S[^\r\n]*$")]
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    settings = request.app.state.settings
+    nonce = request.cookies.get(session.CSRF_COOKIE) or session.new_nonce()
+    response = render(
+        request,
+        template,
+        {**context, "csrf": session.csrf_token(settings, nonce)},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        session.CSRF_COOKIE,
+        nonce,
+        path=session.PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
+    return response
+
+
+@router.get("/login")
+async def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "console/login.html", {"error": None})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    email: Text,
+    password: Annotated[str, Form(max_length=256)],
+    db: DbSession,
+    settings: AppSettings,
+    limiter: Limiter,
+    client: ClientInfo,
+    csrf: Csrf = None,
+    code: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    check_csrf(request, settings, csrf)
+    try:
+        signed = await accounts.log_in(
+            db, settings=settings, limiter=limiter, client=client, email=email, password=password
+        )
+    except RateLimited as error:
+        return _page(request, "console/login.html", {"error": error.detail}, 429)
+    except AppError:
+        await db.rollback()
+        return _page(request, "console/login.html", {"error": "wrong"}, 401)
+    user = signed.user
+    secret = user.totp_secret
+    if secret is None and settings.environment != "development":
+        refused = "no_totp"
+    elif secret is not None and not totp.verify(secret, code, now=time.time()):
+        refused = "wrong"
+    elif user.role not in CONSOLE_ROLES:
+        refused = "role"
+    else:
+        refused = None
+    claims = read_access_token(settings, signed.tokens.access_token)
+    if refused or claims is None:
+        # No session is left open by a refused sign-in.
+        await db.rollback()
+        return _page(request, "console/login.html", {"error": refused}, 403)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(
+        session.COOKIE,
+        session.issue(settings, claims, now=utcnow()),
+        max_age=int(settings.console_session_ttl.total_seconds()),
+        path=session.PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, db: DbSession, settings: AppSettings, user: ConsoleUser, csrf: Csrf = None
+) -> Response:
+    check_csrf(request, settings, csrf)
+    claims = session.read(settings, request.cookies.get(session.COOKIE, ""))
+    if claims is not None:
+        await accounts.log_out(db, user=user, session_id=claims.session_id)
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(session.COOKIE, path=session.PATH)
+    return response
+
+
+@router.get("")
+async def home(request: Request, user: ConsoleUser) -> HTMLResponse:
+    return _page(request, "console/home.html", {"user": user})
+
+
+@router.get("/music")
+async def music_library(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: ConsoleAdmin,
+) -> HTMLResponse:
+    page = await music.library(
+        db, settings=settings, storage=storage, page=PageRequest(limit=100, after=None)
+    )
+    return _page(request, "console/music.html", {"user": user, "tracks": page.items})
+
+
+@router.post("/music/{track_id}")
+async def edit_track(
+    request: Request,
+    track_id: uuid.UUID,
+    title: TrackName,
+    artist: TrackName,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    _: ConsoleAdmin,
+    csrf: Csrf = None,
+) -> Response:
+    check_csrf(request, settings, csrf)
+    await music_admin.update_track(
+        db,
+        settings=settings,
+        storage=storage,
+        track_id=track_id,
+        body=MusicTrackUpdate(title=title, artist=artist),
+    )
+    return RedirectResponse("/admin/music", status_code=303)
+
+
+@router.post("/music/{track_id}/remove")
+async def remove_track(
+    request: Request,
+    track_id: uuid.UUID,
+    db: DbSession,
+    settings: AppSettings,
+    _: ConsoleAdmin,
+    csrf: Csrf = None,
+) -> Response:
+    check_csrf(request, settings, csrf)
+    await music_admin.delete_track(db, track_id=track_id)
+    return RedirectResponse("/admin/music", status_code=303)

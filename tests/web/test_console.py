@@ -1,0 +1,240 @@
+"""The operator console: who may sign in, CSRF on every form, no page without a session."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from keepsake.security import AccessClaims, utcnow
+from keepsake.web.console import session, totp
+from keepsake.web.console.router import router as console_router
+from tests.conftest import PASSWORD, Member
+from tests.web.html_checks import parse_strict
+
+SignUp = Callable[..., Any]
+SECRET = totp.new_secret()
+
+
+def test_codes_match_rfc_6238() -> None:
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    # RFC 6238 appendix B (SHA-1), cut to six digits.
+    assert totp.code_at(secret, 59 // 30) == "287082"
+    assert totp.code_at(secret, 1111111109 // 30) == "081804"
+    assert totp.verify(secret, "081804", now=1111111109 + 30)
+    assert not totp.verify(secret, "081804", now=1111111109 + 90)
+
+
+def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    # The cookies are `Secure` outside development; the test client speaks plain HTTP.
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+
+
+def _set_cookies(response: httpx.Response) -> dict[str, str]:
+    found = {}
+    for header in response.headers.get_list("set-cookie"):
+        name, _, rest = header.partition("=")
+        found[name] = rest.split(";")[0]
+    return found
+
+
+async def _operator(engine: AsyncEngine, member: Member, role: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE users SET role = CAST(:role AS user_role), totp_secret = :s WHERE id = :id"
+            ),
+            {"role": role, "s": SECRET, "id": uuid.UUID(member.id)},
+        )
+
+
+async def _form(client: httpx.AsyncClient, path: str, cookies: dict[str, str]) -> dict[str, str]:
+    """Open a console page; the CSRF cookie and the form's token, as the browser holds them."""
+    page = await client.get(path, headers=_cookie_header(cookies))
+    assert page.status_code == 200, page.text
+    parse_strict(page.text)
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert match
+    return {**cookies, **_set_cookies(page), "csrf": match.group(1)}
+
+
+async def _sign_in(
+    client: httpx.AsyncClient, member: Member, code: str | None = None
+) -> tuple[httpx.Response, dict[str, str]]:
+    held = await _form(client, "/admin/login", {})
+    csrf = held.pop("csrf")
+    form = {"csrf": csrf, "email": member.email, "password": PASSWORD}
+    form["code"] = code or totp.code_at(SECRET, int(time.time()) // totp.STEP_S)
+    response = await client.post("/admin/login", data=form, headers=_cookie_header(held))
+    return response, {**held, **_set_cookies(response)}
+
+
+async def _sessions(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
+    listed = await client.get("/v1/me/sessions", headers=member.headers)
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def test_a_moderator_signs_in_with_the_second_factor(
+    client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
+) -> None:
+    mod = await sign_up("mod")
+    await _operator(engine, mod, "moderator")
+
+    wrong, _ = await _sign_in(client, mod, code="000000")
+    assert wrong.status_code == 403
+    assert len(await _sessions(client, mod)) == 1
+
+    response, cookies = await _sign_in(client, mod)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin"
+    cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith("keepsake_console=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Secure" in cookie
+    assert "Max-Age=28800" in cookie
+    home = await client.get("/admin", headers=_cookie_header(cookies))
+    assert home.status_code == 200
+    assert "Signed in as mod (moderator)" in home.text
+    assert home.headers["content-security-policy"].startswith("default-src 'self'")
+
+    # The console session is a row of the account's sessions: ending it ends the console.
+    console_session = next(s for s in await _sessions(client, mod) if not s["current"])
+    ended = await client.delete(f"/v1/me/sessions/{console_session['id']}", headers=mod.headers)
+    assert ended.status_code == 204
+    after = await client.get("/admin", headers=_cookie_header(cookies))
+    assert (after.status_code, after.headers["location"]) == (303, "/admin/login")
+
+
+async def test_a_normal_user_cannot_sign_in(
+    client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
+) -> None:
+    mina = await sign_up("mina")
+    await _operator(engine, mina, "user")
+
+    response, _ = await _sign_in(client, mina)
+
+    assert response.status_code == 403
+    assert "cannot use the console" in response.text
+    assert "keepsake_console=" not in response.headers.get("set-cookie", "")
+    assert len(await _sessions(client, mina)) == 1
+
+
+async def test_forms_without_their_csrf_token_are_refused(
+    client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
+) -> None:
+    admin = await sign_up("boss")
+    await _operator(engine, admin, "admin")
+    held = await _form(client, "/admin/login", {})
+    held.pop("csrf")
+    form = {"email": admin.email, "password": PASSWORD, "code": "000000"}
+    refused = await client.post("/admin/login", data=form, headers=_cookie_header(held))
+    assert refused.status_code == 403
+
+    _, cookies = await _sign_in(client, admin)
+    held = await _form(client, "/admin/music", cookies)
+    track = uuid.uuid4()
+    for path in ("/admin/logout", f"/admin/music/{track}/remove"):
+        for token in (None, "0" * 64):
+            data = {"csrf": token} if token else {}
+            refused = await client.post(path, data=data, headers=_cookie_header(cookies))
+            assert refused.status_code == 403, path
+    still = await client.get("/admin", headers=_cookie_header(cookies))
+    assert still.status_code == 200
+    logout = await client.post(
+        "/admin/logout", data={"csrf": held["csrf"]}, headers=_cookie_header(cookies)
+    )
+    assert logout.status_code == 303
+
+
+def _console_routes() -> list[tuple[str, str]]:
+    routes = []
+    for route in console_router.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/admin"):
+            path = route.path.replace("{track_id}", str(uuid.uuid4()))
+            methods = route.methods or set()
+            routes += [(method, path) for method in methods if path != "/admin/login"]
+    return routes
+
+
+async def test_no_console_page_without_a_console_session(
+    app: FastAPI, client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
+) -> None:
+    mina = await sign_up("mina")
+    mod = await sign_up("mod")
+    await _operator(engine, mod, "moderator")
+    _, moderator = await _sign_in(client, mod)
+    # A console cookie of a normal user: a moderator demoted since signing in.
+    demoted = await sign_up("demoted")
+    await _operator(engine, demoted, "moderator")
+    _, demoted_cookies = await _sign_in(client, demoted)
+    await _operator(engine, demoted, "user")
+    forged = session.issue(
+        app.state.settings,
+        AccessClaims(uuid.UUID(mina.id), uuid.uuid4()),
+        now=utcnow(),
+    )
+    routes = _console_routes()
+    assert ("GET", "/admin") in routes
+    assert any(path == "/admin/music" for _, path in routes)
+
+    for method, path in routes:
+        anonymous = await client.request(method, path)
+        assert anonymous.status_code == 303, (method, path)
+        assert anonymous.headers["location"] == "/admin/login"
+        with_api_token = await client.request(method, path, headers=mina.headers)
+        assert with_api_token.status_code == 303, (method, path)
+        unknown_session = await client.request(
+            method, path, headers=_cookie_header({session.COOKIE: forged})
+        )
+        assert unknown_session.status_code == 303, (method, path)
+        as_user = await client.request(method, path, headers=_cookie_header(demoted_cookies))
+        assert as_user.status_code == 403, (method, path)
+    music = await client.get("/admin/music", headers=_cookie_header(moderator))
+    assert music.status_code == 403
+
+
+async def test_an_admin_renames_and_removes_a_track(
+    client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
+) -> None:
+    admin = await sign_up("boss")
+    await _operator(engine, admin, "admin")
+    track = uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO music_tracks (id, title, artist, duration_s, storage_key)"
+                " VALUES (:id, 'Slow Morning', 'Mina', 30, :key)"
+            ),
+            {"id": track, "key": f"music/{track}"},
+        )
+    _, cookies = await _sign_in(client, admin)
+    held = await _form(client, "/admin/music", cookies)
+    csrf, headers = held["csrf"], _cookie_header(cookies)
+
+    renamed = await client.post(
+        f"/admin/music/{track}",
+        data={"csrf": csrf, "title": "Slow <Evening>", "artist": "Mina"},
+        headers=headers,
+    )
+    assert renamed.status_code == 303
+    page = await client.get("/admin/music", headers=headers)
+    assert 'value="Slow &lt;Evening&gt;"' in page.text
+    removed = await client.post(
+        f"/admin/music/{track}/remove", data={"csrf": csrf}, headers=headers
+    )
+    assert removed.status_code == 303
+    assert str(track) not in (await client.get("/admin/music", headers=headers)).text
+    again = await client.post(f"/admin/music/{track}/remove", data={"csrf": csrf}, headers=headers)
+    assert again.status_code == 404
