@@ -28,9 +28,11 @@ from keepsake.feeds.router import router as feeds_router
 from keepsake.graph.router import router as graph_router
 from keepsake.media.router import router as uploads_router
 from keepsake.memories.router import router as memories_router
+from keepsake.missions.router import router as missions_router
 from keepsake.music.router import router as music_router
 from keepsake.notifications.router import router as notifications_router
 from keepsake.observability import RequestContextMiddleware, Telemetry, configure_logging
+from keepsake.points.router import router as points_router
 from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.ratelimit import RateLimiter
@@ -50,6 +52,8 @@ TAGS = [
     {"name": "feeds", "description": "Home, explore and hashtags: newest first, and they end."},
     {"name": "notifications", "description": "Your notifications and their read state."},
     {"name": "devices", "description": "Push tokens of your app installs (APNs, FCM)."},
+    {"name": "missions", "description": "Hashtag missions: entries, winners (no ranking)."},
+    {"name": "points", "description": "Your reward points, seen by you alone."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -128,6 +132,8 @@ def create_app(settings: Settings) -> FastAPI:
         music_router,
         notifications_router,
         devices_router,
+        missions_router,
+        points_router,
     ):
         app.include_router(router)
     if settings.storage_backend == "local":

@@ -8,8 +8,10 @@ from keepsake.graph.models import Block, Follow, Mute
 from keepsake.idempotency import IdempotencyRecord
 from keepsake.media.models import Upload
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
+from keepsake.missions.models import Mission, MissionEntry
 from keepsake.music.models import MusicTrack
 from keepsake.notifications.models import Notification, NotificationActor
+from keepsake.points.models import PointsAccount, PointsEntry, PointsTransfer
 from keepsake.profiles.models import NoteHistory
 from keepsake.push.models import Device
 from keepsake.ratelimit import RateLimitCounter
@@ -27,12 +29,17 @@ __all__ = [
     "Identity",
     "Memory",
     "MemoryHashtag",
+    "Mission",
+    "MissionEntry",
     "MusicTrack",
     "Mute",
     "NoteHistory",
     "Notification",
     "NotificationActor",
     "OneTimeToken",
+    "PointsAccount",
+    "PointsEntry",
+    "PointsTransfer",
     "RateLimitCounter",
     "RefreshToken",
     "Session",

@@ -430,3 +430,7 @@ async def reset_password(
 async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     """Any account, whatever its status: for jobs that carry only the id."""
     return await repository.user_by_id(db, user_id)
+
+
+async def user_by_handle(db: AsyncSession, handle: str) -> User | None:
+    return await repository.user_by_handle(db, handle)

@@ -273,6 +273,12 @@ async def one(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -
     return found[0] if found else None
 
 
+async def chosen(db: AsyncSession, page: AnySelect, params: dict[str, Any]) -> Cards:
+    """Cards of the memories another domain's `page` select picks (its `id` column),
+    newest first: that select must apply `memory_visible` and order by the same keyset."""
+    return await _cards_of(db, _cards(page), params)
+
+
 async def read_one(db: ReadDb, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
     """`one`, outside any transaction: for reads that change nothing."""
     found = await _READ_ONE.all(db, viewer_id=viewer_id, memory_id=memory_id)

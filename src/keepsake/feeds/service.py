@@ -156,6 +156,20 @@ async def person(
     return Page[MemoryPublic].model_validate(shown)
 
 
+async def chosen(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    page: repository.AnySelect,
+    limit: int,
+) -> FeedPage:
+    """A page of memories another domain picks (a mission's entries), as cards."""
+    rows = await repository.chosen(db, page, {"viewer_id": viewer_id})
+    return await _page(settings, storage, viewer_id, rows, limit)
+
+
 async def memory(
     db: AsyncSession,
     *,

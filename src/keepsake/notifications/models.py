@@ -19,10 +19,15 @@ class NotificationKind(enum.StrEnum):
     claps = "claps"
     memory_ready = "memory_ready"
     memory_failed = "memory_failed"
+    mission_won = "mission_won"
+    mission_closed = "mission_closed"
 
 
 # Kinds about the recipient's own memory: nobody else acted, so they have no actors.
 MEMORY_KINDS = (NotificationKind.memory_ready, NotificationKind.memory_failed)
+# Kinds about a mission the recipient entered: the operator acted, and is nobody to show.
+MISSION_KINDS = (NotificationKind.mission_won, NotificationKind.mission_closed)
+ACTORLESS_KINDS = MEMORY_KINDS + MISSION_KINDS
 
 
 class Notification(Timestamped, Base):
@@ -54,6 +59,9 @@ class Notification(Timestamped, Base):
     batch_key: Mapped[str] = mapped_column(String(80))
     memory_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("memories.id", ondelete="CASCADE"), index=True
+    )
+    mission_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="CASCADE")
     )
     # Claps in the batch; null for the other kinds.
     count: Mapped[int | None] = mapped_column(Integer)

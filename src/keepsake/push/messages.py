@@ -69,6 +69,10 @@ def _sentence(item: Owed) -> str:
             return "Your memory is ready."
         case Kind.memory_failed:
             return "Your memory could not be processed; open Keepsake to see why."
+        case Kind.mission_won:
+            return "Your memory was chosen as a winner of the mission."
+        case Kind.mission_closed:
+            return "A mission you took part in has closed; see who was chosen."
 
 
 def single(item: Owed) -> PushMessage:
@@ -106,6 +110,10 @@ def _part(kind: Kind, items: list[Owed]) -> str:
             if n == 1:
                 return "a memory could not be processed"
             return f"{n} memories could not be processed"
+        case Kind.mission_won:
+            return "your memory was chosen in a mission" if n == 1 else f"you won {n} missions"
+        case Kind.mission_closed:
+            return "a mission you took part in closed" if n == 1 else f"{n} missions closed"
 
 
 def digest(items: Sequence[Owed]) -> PushMessage | None:
