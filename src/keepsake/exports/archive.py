@@ -25,7 +25,9 @@ from keepsake.config import Settings
 from keepsake.graph import service as graph
 from keepsake.memories import service as memories
 from keepsake.memories.models import MemoryStatus
+from keepsake.missions import service as missions
 from keepsake.pagination import MAX_LIMIT, Cursor, PageRequest
+from keepsake.points import service as points
 from keepsake.profiles import avatars
 from keepsake.profiles import service as profiles
 from keepsake.profiles.schemas import NotePublic
@@ -67,7 +69,13 @@ async def collect(
         for kind, edges in relations.items()
     }
     made = [_memory(item, files) for item in await memories.authored(db, user.id)]
-    documents = {"account.json": account, "graph.json": people, "memories.json": made}
+    documents = {
+        "account.json": account,
+        "graph.json": people,
+        "memories.json": made,
+        "missions.json": await missions.entries_of_person(db, user.id),
+        "points.json": (await points.statement_of(db, user.id)).items,
+    }
     return Contents(documents=documents, files=files)
 
 

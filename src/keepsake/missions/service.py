@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid, NotFound
 from keepsake.feeds import service as feeds
-from keepsake.memories.hashtags import MAX_TAG_CHARS, parse_hashtags
+from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag, parse_hashtags
 from keepsake.missions import repository
 from keepsake.missions.models import Mission, MissionEntry, MissionStatus
 from keepsake.missions.schemas import (
@@ -58,8 +59,9 @@ class WinnersAlreadyChosen(Conflict):
 
 def normalize_hashtag(raw: str) -> str:
     """The tag as captions store it: `#첫눈`, `첫눈` and a decomposed `첫눈` agree."""
-    tags = parse_hashtags("#" + raw.removeprefix("#"))
-    if len(tags) != 1 or len(tags[0]) > MAX_TAG_CHARS:
+    word = raw.removeprefix("#")
+    tags = parse_hashtags("#" + word)
+    if tags != [normalize_tag(unicodedata.normalize("NFC", word))] or len(tags[0]) > MAX_TAG_CHARS:
         raise Invalid(
             "A hashtag is one word of letters, digits or '_'.",
             code="invalid_hashtag",
@@ -258,3 +260,17 @@ async def entries(
         for card in cards["items"]
     ]
     return {"items": items, "next_cursor": cards["next_cursor"]}
+
+
+async def entries_of_person(db: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The person's entries with their missions: their data export."""
+    return [
+        {
+            "mission": {"id": mission.id, "title": mission.title, "hashtag": mission.hashtag},
+            "memory_id": entry.memory_id,
+            "status": entry.status,
+            "winner": entry.winner,
+            "entered_at": entry.created_at,
+        }
+        for entry, mission in await repository.entries_by_user(db, user_id)
+    ]
