@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Select, Uuid, column, func, select, true, values
+from sqlalchemy import BigInteger, Select, Uuid, column, func, select, text, true, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from keepsake.points.models import (
     TransferKind,
 )
 
+_AWARD_PREDICATE = text("kind IN ({})".format(", ".join(f"'{k.value}'" for k in AWARD_KINDS)))
 _SYSTEM = {
     BUDGET_ACCOUNT: AccountKind.mission_budget,
     DELETED_ACCOUNTS: AccountKind.deleted_accounts,
@@ -79,7 +80,9 @@ async def post(
         )
         .on_conflict_do_nothing(
             index_elements=["mission_id", "account_id", "kind"],
-            index_where=PointsTransfer.kind.in_(AWARD_KINDS),
+            # Written out, not bound: once psycopg prepares the statement, a parameter
+            # no longer proves the partial index's predicate and inference fails.
+            index_where=_AWARD_PREDICATE,
         )
         .returning(PointsTransfer.id, PointsTransfer.created_at)
         .cte("transfer")
