@@ -6,12 +6,16 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.media_factory import write_video
+from tests.memory_helpers import create_memory, upload, wait_processed
 from tests.missions.helpers import (
     Clock,
     balance,
@@ -222,3 +226,22 @@ async def test_hashtag_unique_while_missions_overlap(
     )
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden_role"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_processed_memory_enters_through_the_real_pipeline(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    sign_up: SignUp,
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    admin, mina = await sign_up(), await sign_up()
+    await make_admin(engine, admin)
+    mission = await create_mission(client, admin, clock.now - HOUR)
+    clip = await upload(client, mina, write_video(tmp_path / "snow.mp4"), "video/mp4")
+    made = await create_memory(client, mina, [clip], caption="밤새 #첫눈")
+    assert (await wait_processed(client, mina, made["id"]))["status"] == "ready"
+    mine = (await client.get(f"/v1/missions/{mission['id']}", headers=mina.headers)).json()
+    assert mine["my_entry"]["memory_id"] == made["id"]
+    assert await balance(client, mina) == 10
