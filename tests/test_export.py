@@ -125,8 +125,20 @@ async def test_the_export_holds_the_account_its_people_and_its_memories(
         f"media/{memory['id']}/{clip['id']}.jpg",
     )
     assert sorted(archive.namelist()) == sorted(
-        ["account.json", "graph.json", "memories.json", "media/avatar.jpg", video, poster]
+        [
+            "account.json",
+            "graph.json",
+            "memories.json",
+            "missions.json",
+            "points.json",
+            "media/avatar.jpg",
+            video,
+            poster,
+        ]
     )
+    # Mina took part in no mission (tests/missions covers these two documents).
+    assert document(archive, "missions.json") == []
+    assert document(archive, "points.json") == []
     account = document(archive, "account.json")
     assert (account["id"], account["handle"], account["email"]) == (mina.id, "mina", mina.email)
     assert account["note"] == "snow at last"

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.accounts.deletion import purge_due_accounts
+from keepsake.exports import archive
 from keepsake.memories import repository as memories
 from keepsake.missions import entries
 from keepsake.missions.entries import enter_memory
@@ -244,3 +245,25 @@ async def test_nobody_else_sees_a_balance_or_point_count(
     assert entry[0]["winner"] is None
     own = await client.get("/v1/me/points", headers=joon.headers)
     assert own.json() == {"balance": 0, "items": [], "next_cursor": None}
+
+
+async def test_export_holds_the_persons_entries_and_statement(
+    app: FastAPI, client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp, clock: Clock
+) -> None:
+    admin, mina = await sign_up(), await sign_up()
+    await make_admin(engine, admin)
+    mission = await create_mission(client, admin, clock.now - HOUR)
+    entered = await post_ready(app, engine, mina, "#첫눈", made=clock.now, ready=clock.now)
+    state = app.state
+    async with state.sessionmaker() as db:
+        contents = await archive.collect(
+            db, settings=state.settings, storage=state.storage, user_id=uuid.UUID(mina.id)
+        )
+    assert contents is not None
+    [entry] = contents.documents["missions.json"]
+    assert (entry["mission"]["id"], entry["memory_id"]) == (
+        uuid.UUID(mission["id"]),
+        uuid.UUID(entered),
+    )
+    [line] = contents.documents["points.json"]
+    assert (line.amount, line.kind, line.mission.title) == (10, "entry", "First snow")
