@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -245,3 +246,20 @@ async def test_a_processed_memory_enters_through_the_real_pipeline(
     mine = (await client.get(f"/v1/missions/{mission['id']}", headers=mina.headers)).json()
     assert mine["my_entry"]["memory_id"] == made["id"]
     assert await balance(client, mina) == 10
+
+
+async def test_concurrent_missions_with_one_tag_make_one(
+    client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp, clock: Clock
+) -> None:
+    admin = await sign_up()
+    await make_admin(engine, admin)
+    calls = [
+        client.post(
+            "/v1/admin/missions",
+            json=mission_body(clock.now + timedelta(hours=n)),
+            headers=admin.headers,
+        )
+        for n in range(10)
+    ]
+    codes = sorted(r.status_code for r in await asyncio.gather(*calls))
+    assert codes == [201] + [409] * 9

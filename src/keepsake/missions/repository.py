@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
@@ -21,9 +22,17 @@ from keepsake.privacy import memory_visible
 RECENTLY_CLOSED = timedelta(days=30)
 
 
-async def add(db: AsyncSession, mission: Mission) -> None:
+async def save(db: AsyncSession, mission: Mission) -> bool:
+    """Write the mission; False when a concurrent one took its tag for an overlapping
+    period first (the exclusion constraint `ex_missions_hashtag_period`)."""
     db.add(mission)
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError as error:
+        if "ex_missions_hashtag_period" in str(error.orig):
+            return False
+        raise
+    return True
 
 
 async def get(db: AsyncSession, mission_id: uuid.UUID, *, lock: bool = False) -> Mission | None:
@@ -116,6 +125,9 @@ async def running_for(db: AsyncSession, memory: Memory, *, now: datetime) -> Seq
             Mission.ends_at > now,
             Mission.starts_at <= memory.created_at,
         )
+        # Shared: an early close or the winners' choice waits for entries being made,
+        # and an entry made after them sees the mission as they left it.
+        .with_for_update(read=True, of=Mission)
     )
     return (await db.scalars(query)).all()
 

@@ -105,6 +105,11 @@ async def _check_tag(db: AsyncSession, mission: Mission) -> None:
         raise HashtagInUse(f"Another mission uses #{mission.hashtag} at the same time.")
 
 
+async def _save(db: AsyncSession, mission: Mission) -> None:
+    if not await repository.save(db, mission):
+        raise HashtagInUse(f"Another mission uses #{mission.hashtag} at the same time.")
+
+
 async def create(
     db: AsyncSession, *, admin_id: uuid.UUID, body: MissionCreate, now: datetime
 ) -> MissionPublic:
@@ -112,7 +117,7 @@ async def create(
     fields["hashtag"] = normalize_hashtag(body.hashtag)
     mission = Mission(id=uuid.uuid4(), created_by=admin_id, **fields)
     await _check_tag(db, mission)
-    await repository.add(db, mission)
+    await _save(db, mission)
     return view(mission, now=now, entry=None)
 
 
@@ -137,7 +142,7 @@ async def update(
     if mission.ends_at <= mission.starts_at:
         raise Invalid("ends_at must be after starts_at.", code="invalid_period", field="ends_at")
     await _check_tag(db, mission)
-    await db.flush()
+    await _save(db, mission)
     return view(mission, now=now, entry=None)
 
 
