@@ -20,7 +20,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -160,4 +159,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

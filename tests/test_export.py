@@ -196,7 +196,13 @@ async def test_each_user_gets_only_their_own_export_even_an_empty_one(
     theirs = await ready_export(client, theo)
     assert f"/exports/{theo.id}/{theirs['id']}.zip" in theirs["url"]
     archive = await download(client, theirs["url"])
-    assert sorted(archive.namelist()) == ["account.json", "graph.json", "memories.json"]
+    assert sorted(archive.namelist()) == [
+        "account.json",
+        "graph.json",
+        "memories.json",
+        "missions.json",
+        "points.json",
+    ]
     assert document(archive, "account.json")["handle"] == "theo"
     assert document(archive, "account.json")["avatar"] is None
     assert document(archive, "account.json")["note_history"] == []
