@@ -165,6 +165,10 @@ async def test_disqualify_and_requalify_move_points_by_transfers(
     assert await ledger_rows(engine) == (3, 6)
 
 
+def _key(member: Any) -> dict[str, str]:
+    return {**member.headers, "Idempotency-Key": str(uuid.uuid4())}
+
+
 async def test_adjustments_are_idempotent_and_never_go_below_zero(
     client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp
 ) -> None:
@@ -179,14 +183,16 @@ async def test_adjustments_are_idempotent_and_never_go_below_zero(
     assert again.json() == first.json()
     assert await balance(client, mina) == 30
     too_much = {**body, "amount": -31}
-    refused = await client.post(path, json=too_much, headers=admin.headers)
+    refused = await client.post(path, json=too_much, headers=_key(admin))
     assert refused.status_code == 409
     assert refused.json()["code"] == "insufficient_points"
     for wrong in ({**body, "amount": 0}, {**body, "amount": "5"}, {**body, "extra": 1}):
-        assert (await client.post(path, json=wrong, headers=admin.headers)).status_code == 422
-    nobody = await client.post(path, json={**body, "handle": "nobody"}, headers=admin.headers)
+        assert (await client.post(path, json=wrong, headers=_key(admin))).status_code == 422
+    keyless = await client.post(path, json=body, headers=admin.headers)
+    assert keyless.status_code == 422
+    nobody = await client.post(path, json={**body, "handle": "nobody"}, headers=_key(admin))
     assert nobody.status_code == 404
-    by_member = await client.post(path, json=body, headers=mina.headers)
+    by_member = await client.post(path, json=body, headers=_key(mina))
     assert by_member.status_code == 403
     assert await balance(client, mina) == 30
     assert await ledger_rows(engine) == (1, 2)

@@ -263,3 +263,31 @@ async def test_concurrent_missions_with_one_tag_make_one(
     ]
     codes = sorted(r.status_code for r in await asyncio.gather(*calls))
     assert codes == [201] + [409] * 9
+
+
+async def test_entries_newest_first_by_pages_as_memories_are_seen(
+    app: FastAPI, client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp, clock: Clock
+) -> None:
+    admin, reader, *authors = [await sign_up() for _ in range(6)]
+    await make_admin(engine, admin)
+    start = clock.now - HOUR
+    mission = await create_mission(client, admin, start)
+    made = [
+        await post_ready(app, engine, who, "#첫눈", made=start + n * HOUR, ready=start + n * HOUR)
+        for n, who in enumerate(authors[:2])
+    ]
+    hidden = await post_ready(
+        app, engine, authors[2], "#첫눈", made=clock.now, ready=clock.now, visibility="only_me"
+    )
+    made.append(await post_ready(app, engine, authors[3], "#첫눈", made=start, ready=start + HOUR))
+    path = f"/v1/missions/{mission['id']}/entries"
+    first = (await client.get(path, params={"limit": 2}, headers=reader.headers)).json()
+    rest = await client.get(
+        path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=reader.headers
+    )
+    seen = [e["memory"]["id"] for e in first["items"] + rest.json()["items"]]
+    assert seen == [made[1], made[0], made[2]] or seen == [made[1], made[2], made[0]]
+    assert hidden not in seen
+    assert rest.json()["next_cursor"] is None
+    own = await client.get(path, headers=authors[2].headers)
+    assert hidden in [e["memory"]["id"] for e in own.json()["items"]]

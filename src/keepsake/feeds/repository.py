@@ -273,10 +273,16 @@ async def one(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -
     return found[0] if found else None
 
 
-async def chosen(db: AsyncSession, page: AnySelect, params: dict[str, Any]) -> Cards:
+def card_statement(page: AnySelect) -> AnySelect:
     """Cards of the memories another domain's `page` select picks (its `id` column),
-    newest first: that select must apply `memory_visible` and order by the same keyset."""
-    return await _cards_of(db, _cards(page), params)
+    newest first: that select applies `memory_visible` with `VIEWER` and orders by the
+    cards' keyset. Build it once, at import, as the feeds' own statements are."""
+    return _cards(page)
+
+
+async def chosen(db: AsyncSession, statement: AnySelect, params: dict[str, Any]) -> Cards:
+    """Run a `card_statement` with its parameters (`viewer_id` among them)."""
+    return await _cards_of(db, statement, params)
 
 
 async def read_one(db: ReadDb, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:

@@ -162,11 +162,13 @@ async def chosen(
     settings: Settings,
     storage: Storage,
     viewer_id: uuid.UUID,
-    page: repository.AnySelect,
+    statement: repository.AnySelect,
+    params: dict[str, Any],
     limit: int,
 ) -> FeedPage:
-    """A page of memories another domain picks (a mission's entries), as cards."""
-    rows = await repository.chosen(db, page, {"viewer_id": viewer_id})
+    """A page of memories another domain picks (a mission's entries), as cards; the
+    statement is a `repository.card_statement` fetching `limit + 1` rows."""
+    rows = await repository.chosen(db, statement, {"viewer_id": viewer_id, **params})
     return await _page(settings, storage, viewer_id, rows, limit)
 
 

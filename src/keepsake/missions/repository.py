@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Uuid,
+    and_,
+    bindparam,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.feeds.repository import AnySelect
+from keepsake.feeds.repository import VIEWER, AnySelect, card_statement
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
 from keepsake.pagination import Cursor, keyset_before
@@ -185,37 +198,51 @@ async def winner_memories(db: AsyncSession, mission_id: uuid.UUID) -> set[uuid.U
     return {memory_id for memory_id in rows if memory_id is not None}
 
 
-def entries_page(
-    *, mission_id: uuid.UUID, viewer_id: uuid.UUID, limit: int, after: Cursor | None
-) -> AnySelect:
-    """The ids of a page of entries the viewer may see, newest memory first."""
-    before = (
-        tuple_(MissionEntry.memory_created_at, MissionEntry.memory_id)
-        < tuple_(after.created_at, after.id)
-        if after
-        else MissionEntry.memory_id.is_not(None)
+def _entries() -> AnySelect:
+    """A page of a mission's entries the viewer may see, newest memory first, as cards."""
+    before = tuple_(
+        bindparam("before_at", type_=DateTime(timezone=True)),
+        bindparam("before_id", type_=Uuid()),
     )
     visible = memory_visible(
-        viewer_id,
+        cast(uuid.UUID, VIEWER),
         author_id=Memory.author_id,
         visibility=Memory.visibility,
         status=Memory.status,
         author_status=User.status,
         author_is_private=User.is_private,
     )
-    return (
+    page = (
         select(MissionEntry.memory_id.label("id"))
         .join(Memory, Memory.id == MissionEntry.memory_id)
         .join(User, User.id == Memory.author_id)
         .where(
-            MissionEntry.mission_id == mission_id,
-            MissionEntry.status == EntryStatus.entered,
-            before,
+            MissionEntry.mission_id == bindparam("mission_id", type_=Uuid()),
+            # Written out, so a prepared statement still matches the partial index.
+            MissionEntry.status == literal_column("'entered'"),
+            tuple_(MissionEntry.memory_created_at, MissionEntry.memory_id) < before,
             visible,
         )
         .order_by(MissionEntry.memory_created_at.desc(), MissionEntry.memory_id.desc())
-        .limit(limit + 1)
+        .limit(bindparam("limit", type_=Integer()))
     )
+    return card_statement(page)
+
+
+# Built once: only the parameters change between requests.
+ENTRIES = _entries()
+# The first page continues from above every row.
+_TOP = Cursor(datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))
+
+
+def entries_params(mission_id: uuid.UUID, limit: int, after: Cursor | None) -> dict[str, object]:
+    before = after or _TOP
+    return {
+        "mission_id": mission_id,
+        "limit": limit + 1,
+        "before_at": before.created_at,
+        "before_id": before.id,
+    }
 
 
 async def entries_by_user(

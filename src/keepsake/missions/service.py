@@ -247,15 +247,13 @@ async def entries(
     mission = await repository.get(db, mission_id)
     if mission is None:
         raise MissionNotFound("No such mission.")
-    select_page = repository.entries_page(
-        mission_id=mission.id, viewer_id=viewer_id, limit=page.limit, after=page.after
-    )
     cards = await feeds.chosen(
         db,
         settings=settings,
         storage=storage,
         viewer_id=viewer_id,
-        page=select_page,
+        statement=repository.ENTRIES,
+        params=repository.entries_params(mission.id, page.limit, page.after),
         limit=page.limit,
     )
     closed = mission.status_at(now) == MissionStatus.closed

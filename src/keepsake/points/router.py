@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, status
 from fastapi.responses import JSONResponse
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
 from keepsake.errors import responses
-from keepsake.idempotency import IdempotencyKey, once
+from keepsake.idempotency import once
 from keepsake.pagination import Pagination
 from keepsake.points import service
 from keepsake.points.schemas import AdjustmentCreate, AdjustmentPublic, PointsPublic
 from keepsake.roles import ROLE_ERRORS, AdminUser
 
 router = APIRouter(prefix="/v1", tags=["points"])
+
+# Points are money-like: an operator's retried click must never move them twice.
+RequiredKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Required: any unique string; a repeat returns the first result.",
+    ),
+]
 
 
 @router.get(
@@ -35,8 +48,8 @@ async def my_points(db: DbSession, user: CurrentUser, page: Pagination) -> Point
     summary="Adjust a person's balance, with a reason (admin only).",
     description=(
         "Moves points between the mission budget and the person. A balance never goes "
-        "below 0: 409 `insufficient_points`. Send an `Idempotency-Key`: a repeat with the "
-        "same key returns the first result and moves nothing."
+        "below 0: 409 `insufficient_points`. The `Idempotency-Key` header is required: a "
+        "repeat with the same key returns the first result and moves nothing."
     ),
     responses=responses(
         *ROLE_ERRORS,
@@ -49,7 +62,7 @@ async def adjust(
     body: AdjustmentCreate,
     db: DbSession,
     admin: AdminUser,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredKey,
 ) -> JSONResponse:
     return await once(
         db,
