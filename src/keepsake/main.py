@@ -19,11 +19,13 @@ from keepsake.health import health_router
 from keepsake.lifespan import app_lifespan
 from keepsake.media.router import router as uploads_router
 from keepsake.memories.router import router as memories_router
+from keepsake.missions.router import router as missions_router
 from keepsake.moderation.admin_router import router as moderation_router
 from keepsake.moderation.router import router as safety_router
 from keepsake.music.router import router as music_router
 from keepsake.notifications.router import router as notifications_router
 from keepsake.observability import RequestContextMiddleware, Telemetry, configure_logging
+from keepsake.points.router import router as points_router
 from keepsake.profiles.router import router as profiles_router
 from keepsake.push.router import router as devices_router
 from keepsake.search.router import router as search_router
@@ -47,6 +49,8 @@ TAGS = [
     {"name": "safety", "description": "Reports; your strikes and appeals."},
     {"name": "moderation", "description": "Moderators: the report queue, actions, appeals."},
     {"name": "share", "description": "oEmbed of public share pages (`/m/{id}`)."},
+    {"name": "missions", "description": "Hashtag missions: entries, winners (no ranking)."},
+    {"name": "points", "description": "Your reward points, seen by you alone."},
     {"name": "operations", "description": "Health, readiness and metrics for the operator."},
 ]
 
@@ -98,6 +102,8 @@ def create_app(settings: Settings) -> FastAPI:
         safety_router,
         moderation_router,
         search_router,
+        missions_router,
+        points_router,
     ):
         app.include_router(router)
     install_web(app)

@@ -8,6 +8,7 @@ from keepsake.graph.models import Block, Follow, Mute
 from keepsake.idempotency import IdempotencyRecord
 from keepsake.media.models import Upload
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
+from keepsake.missions.models import Mission, MissionEntry
 from keepsake.moderation.models import (
     Appeal,
     AuditEntry,
@@ -18,6 +19,7 @@ from keepsake.moderation.models import (
 )
 from keepsake.music.models import MusicTrack
 from keepsake.notifications.models import Notification, NotificationActor
+from keepsake.points.models import PointsAccount, PointsEntry, PointsTransfer
 from keepsake.profiles.models import NoteHistory
 from keepsake.push.models import Device
 from keepsake.ratelimit import RateLimitCounter
@@ -40,12 +42,17 @@ __all__ = [
     "Identity",
     "Memory",
     "MemoryHashtag",
+    "Mission",
+    "MissionEntry",
     "MusicTrack",
     "Mute",
     "NoteHistory",
     "Notification",
     "NotificationActor",
     "OneTimeToken",
+    "PointsAccount",
+    "PointsEntry",
+    "PointsTransfer",
     "RateLimitCounter",
     "RefreshToken",
     "Report",

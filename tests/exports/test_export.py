@@ -132,11 +132,16 @@ async def test_the_export_holds_the_account_its_people_and_its_memories(
             "graph.json",
             "memories.json",
             "safety.json",
+            "missions.json",
+            "points.json",
             "media/avatar.jpg",
             video,
             poster,
         ]
     )
+    # Mina took part in no mission (tests/missions covers these two documents).
+    assert document(archive, "missions.json") == []
+    assert document(archive, "points.json") == []
     account = document(archive, "account.json")
     assert (account["id"], account["handle"], account["email"]) == (mina.id, "mina", mina.email)
     assert account["note"] == "snow at last"
@@ -199,6 +204,8 @@ async def test_each_user_gets_only_their_own_export_even_an_empty_one(
         "graph.json",
         "memories.json",
         "safety.json",
+        "missions.json",
+        "points.json",
     ]
     assert document(archive, "account.json")["handle"] == "theo"
     assert document(archive, "account.json")["avatar"] is None

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from keepsake import jobs
 from keepsake.accounts import repository
 from keepsake.memories import service as memories
+from keepsake.points import service as points
 from keepsake.security import utcnow
 
 log = structlog.get_logger("keepsake.accounts")
@@ -60,6 +61,8 @@ async def _purge_batch(res: jobs.Resources) -> int:
                     memory_ids = await memories.authored_ids(db, user.id)
                     prefixes = media_prefixes(user.id, memory_ids)
                     await jobs.defer(db, PURGE_MEDIA_TASK, prefixes=prefixes)
+                    # The ledger is append-only and must still balance without them.
+                    await points.close_account(db, user.id)
                     await repository.delete_user(db, user.id)
             except DBAPIError:
                 log.exception("account.purge.failed", user_id=str(user.id))

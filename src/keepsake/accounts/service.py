@@ -311,3 +311,7 @@ async def revoke_session(db: AsyncSession, *, user: User, session_id: uuid.UUID)
 async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     """Any account, whatever its status: for jobs that carry only the id."""
     return await repository.user_by_id(db, user_id)
+
+
+async def user_by_handle(db: AsyncSession, handle: str) -> User | None:
+    return await repository.user_by_handle(db, handle)

@@ -25,8 +25,10 @@ from keepsake.config import Settings
 from keepsake.graph import service as graph
 from keepsake.memories import service as memories
 from keepsake.memories.models import MemoryStatus
+from keepsake.missions import service as missions
 from keepsake.moderation import appeals as safety
 from keepsake.pagination import MAX_LIMIT, Cursor, PageRequest
+from keepsake.points import service as points
 from keepsake.profiles import avatars
 from keepsake.profiles import service as profiles
 from keepsake.profiles.schemas import NotePublic
@@ -73,6 +75,8 @@ async def collect(
         "graph.json": people,
         "memories.json": made,
         "safety.json": await safety.exported(db, user.id),
+        "missions.json": await missions.entries_of_person(db, user.id),
+        "points.json": (await points.statement_of(db, user.id)).items,
     }
     return Contents(documents=documents, files=files)
 

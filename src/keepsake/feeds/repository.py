@@ -276,6 +276,18 @@ async def one(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -
     return found[0] if found else None
 
 
+def card_statement(page: AnySelect) -> AnySelect:
+    """Cards of the memories another domain's `page` select picks (its `id` column),
+    newest first: that select applies `memory_visible` with `VIEWER` and orders by the
+    cards' keyset. Build it once, at import, as the feeds' own statements are."""
+    return _cards(page)
+
+
+async def chosen(db: AsyncSession, statement: AnySelect, params: dict[str, Any]) -> Cards:
+    """Run a `card_statement` with its parameters (`viewer_id` among them)."""
+    return await _cards_of(db, statement, params)
+
+
 async def read_one(db: ReadDb, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
     """`one`, outside any transaction: for reads that change nothing."""
     found = await _READ_ONE.all(db, viewer_id=viewer_id, memory_id=memory_id)

@@ -156,6 +156,22 @@ async def person(
     return Page[MemoryPublic].model_validate(shown)
 
 
+async def chosen(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    statement: repository.AnySelect,
+    params: dict[str, Any],
+    limit: int,
+) -> FeedPage:
+    """A page of memories another domain picks (a mission's entries), as cards; the
+    statement is a `repository.card_statement` fetching `limit + 1` rows."""
+    rows = await repository.chosen(db, statement, {"viewer_id": viewer_id, **params})
+    return await _page(settings, storage, viewer_id, rows, limit)
+
+
 async def memory(
     db: AsyncSession,
     *,

@@ -22,6 +22,7 @@ from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.memories.views import card, media_keys, signed
+from keepsake.missions.entries import withdraw_memory
 from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.music import service as music
 from keepsake.music.models import MusicTrack
@@ -239,6 +240,7 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
         raise UnderModeration("A hidden memory is kept while its appeal window is open.")
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
+    await withdraw_memory(db, memory.id, now=utcnow())
     await repository.delete_memory(db, memory)
     # Storage is cleaned by a job in the same transaction: the media goes exactly when
     # the rows do, and a storage outage cannot fail the request.

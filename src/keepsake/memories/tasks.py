@@ -24,6 +24,7 @@ from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.service import DEFAULT_STILL_SECONDS, defer_processing, processing_lock
+from keepsake.missions.entries import enter_memory
 from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
@@ -131,6 +132,8 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.duration_s = round(sum(c.duration_s or 0.0 for c in clips), 3)
         memory.processing_deadline = None
         await memory_finished(db, memory)
+        # In this transaction: a memory is never ready without its entry and its points.
+        await enter_memory(db, memory, now=utcnow())
         # The originals may carry location metadata; only the clean renditions stay.
         await jobs.defer(db, DELETE_MEDIA_TASK, keys=[c.source_key for c in clips], prefix=None)
     log.info("memory.processed", memory_id=str(memory_id))

@@ -11,6 +11,7 @@ from keepsake.accounts import service as accounts
 from keepsake.accounts.models import User
 from keepsake.graph import service as graph
 from keepsake.memories import service as memories
+from keepsake.missions.entries import disqualify_memory, requalify_memory
 from keepsake.moderation.models import TargetKind
 from keepsake.moderation.schemas import TargetRef
 from keepsake.notifications import service as notifications
@@ -41,3 +42,13 @@ async def told_of_strike(db: AsyncSession, *, user_id: uuid.UUID, strike_id: uui
 
 async def reporters_told(db: AsyncSession, reporter_ids: list[uuid.UUID]) -> None:
     await notifications.notify_reports_resolved(db, reporter_ids=reporter_ids)
+
+
+async def memory_hidden(db: AsyncSession, memory_id: uuid.UUID) -> None:
+    """Points must not reward what breaks the rules: a hidden mission entry gives them back."""
+    await disqualify_memory(db, memory_id)
+
+
+async def memory_restored(db: AsyncSession, memory_id: uuid.UUID) -> None:
+    """The hide was undone (a restore or a reversed appeal): the entry's points return."""
+    await requalify_memory(db, memory_id)

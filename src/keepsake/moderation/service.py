@@ -179,6 +179,7 @@ async def hide(db: AsyncSession, *, actor: User, memory_id: uuid.UUID, reason: s
     if memory.hidden_at is not None:
         raise AlreadyDone("This memory is already hidden.")
     memory.hidden_at, memory.hidden_reason = utcnow(), reason
+    await flows.memory_hidden(db, memory.id)
     entry = await audit(
         db, actor, Action.hide, TargetKind.memory, memory.id, memory.author_id, reason
     )
@@ -204,6 +205,7 @@ async def restore(
 
 async def undo_hide(db: AsyncSession, memory: Memory) -> None:
     memory.hidden_at = memory.hidden_reason = None
+    await flows.memory_restored(db, memory.id)
     strike = await strikes.open_strike(
         db, user_id=memory.author_id, action=StrikeAction.hide, memory_id=memory.id
     )

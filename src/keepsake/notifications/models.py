@@ -23,6 +23,8 @@ class NotificationKind(enum.StrEnum):
     moderation = "moderation"
     # Reports the recipient made were acted on (never saying against whom, or how).
     reports_resolved = "reports_resolved"
+    mission_won = "mission_won"
+    mission_closed = "mission_closed"
 
 
 # Kinds with no actors shown: nobody the recipient knows acted.
@@ -32,6 +34,9 @@ MEMORY_KINDS = (
     NotificationKind.moderation,
     NotificationKind.reports_resolved,
 )
+# Kinds about a mission the recipient entered: the operator acted, and is nobody to show.
+MISSION_KINDS = (NotificationKind.mission_won, NotificationKind.mission_closed)
+ACTORLESS_KINDS = MEMORY_KINDS + MISSION_KINDS
 
 
 class Notification(Timestamped, Base):
@@ -63,6 +68,9 @@ class Notification(Timestamped, Base):
     batch_key: Mapped[str] = mapped_column(String(80))
     memory_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("memories.id", ondelete="CASCADE"), index=True
+    )
+    mission_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="CASCADE")
     )
     # Claps in the batch; null for the other kinds.
     count: Mapped[int | None] = mapped_column(Integer)

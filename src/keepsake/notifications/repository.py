@@ -31,7 +31,7 @@ from keepsake.graph.models import Follow, FollowState
 from keepsake.i18n import Language
 from keepsake.memories.models import Memory
 from keepsake.notifications.models import (
-    MEMORY_KINDS,
+    ACTORLESS_KINDS,
     Notification,
     NotificationActor,
     NotificationKind,
@@ -96,6 +96,7 @@ async def record(
     memory_id: uuid.UUID | None,
     count: int | None,
     actor_id: uuid.UUID | None,
+    mission_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, bool]:
     """Start a batch or join the unread one with the same key: (its id, whether it is new).
 
@@ -108,6 +109,7 @@ async def record(
         kind=kind,
         batch_key=batch_key,
         memory_id=memory_id,
+        mission_id=mission_id,
         count=count,
     )
     upsert = stmt.on_conflict_do_update(
@@ -169,7 +171,7 @@ async def page(
         select(Notification)
         .where(
             Notification.recipient_id == recipient_id,
-            or_(Notification.kind.in_(MEMORY_KINDS), _any_visible_actor(recipient_id)),
+            or_(Notification.kind.in_(ACTORLESS_KINDS), _any_visible_actor(recipient_id)),
             keyset_before(Notification.updated_at, Notification.id, after),
         )
         .order_by(Notification.updated_at.desc(), Notification.id.desc())

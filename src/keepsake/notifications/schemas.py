@@ -26,6 +26,10 @@ class MemoryRef(BaseModel):
     id: uuid.UUID
 
 
+class MissionRef(BaseModel):
+    id: uuid.UUID
+
+
 class NotificationPublic(BaseModel):
     """One notification; a batch of claps on a memory gathers while it is unread."""
 
@@ -45,6 +49,7 @@ class NotificationPublic(BaseModel):
                     ],
                     "actor_count": 3,
                     "memory": {"id": "9a3e5c1d-7b2f-4e8a-b6d0-1f4c2a7e9b35"},
+                    "mission": None,
                     "count": 12,
                     "created_at": "2026-11-26T21:04:05Z",
                     "updated_at": "2026-11-26T21:40:12Z",
@@ -58,10 +63,14 @@ class NotificationPublic(BaseModel):
     kind: NotificationKind
     actors: list[ActorPublic] = Field(
         description="The people behind it, most recent first: at most 3. Empty for "
-        "`memory_ready` and `memory_failed`."
+        "`memory_ready`, `memory_failed`, `mission_won` and `mission_closed`."
     )
     actor_count: int = Field(description="How many different people are behind it.")
     memory: MemoryRef | None = Field(description="The memory it is about, if any.")
+    mission: MissionRef | None = Field(
+        default=None,
+        description="`mission_won` and `mission_closed`: the mission it is about.",
+    )
     count: int | None = Field(
         description="`claps` only: how many claps the batch holds (you are the author)."
     )

@@ -20,9 +20,15 @@ from keepsake.config import Settings
 from keepsake.graph.models import FollowState
 from keepsake.memories.models import Memory, MemoryStatus
 from keepsake.notifications import repository
-from keepsake.notifications.models import MEMORY_KINDS, Notification, NotificationKind
+from keepsake.notifications.models import (
+    ACTORLESS_KINDS,
+    MEMORY_KINDS,
+    MISSION_KINDS,
+    Notification,
+    NotificationKind,
+)
 from keepsake.notifications.repository import Actors, Recipient
-from keepsake.notifications.schemas import ActorPublic, MemoryRef, NotificationPublic
+from keepsake.notifications.schemas import ActorPublic, MemoryRef, MissionRef, NotificationPublic
 from keepsake.pagination import Cursor, Page, PageRequest
 from keepsake.profiles import avatars
 from keepsake.security import utcnow
@@ -54,10 +60,18 @@ async def defer_delivery(
     )
 
 
-def _batch_key(kind: Kind, actor_id: uuid.UUID | None, memory_id: uuid.UUID | None) -> str:
+def _batch_key(
+    kind: Kind,
+    actor_id: uuid.UUID | None,
+    memory_id: uuid.UUID | None,
+    mission_id: uuid.UUID | None,
+) -> str:
     # Claps gather per memory; a follow (or request, or approval) per person, so following,
-    # unfollowing and following again while it is unread does not repeat it.
+    # unfollowing and following again while it is unread does not repeat it; a mission's
+    # news once per mission.
     subject = memory_id if kind == Kind.claps or kind in MEMORY_KINDS else actor_id
+    if kind in MISSION_KINDS:
+        subject = mission_id
     return f"{kind.value}:{subject}"
 
 
@@ -68,6 +82,7 @@ async def _record(
     recipient_id: uuid.UUID,
     actor_id: uuid.UUID | None,
     memory_id: uuid.UUID | None,
+    mission_id: uuid.UUID | None = None,
     count: int | None = None,
     batch: str | None = None,
 ) -> None:
@@ -75,8 +90,9 @@ async def _record(
         db,
         recipient_id=recipient_id,
         kind=kind,
-        batch_key=batch or _batch_key(kind, actor_id, memory_id),
+        batch_key=batch or _batch_key(kind, actor_id, memory_id, mission_id),
         memory_id=memory_id,
+        mission_id=mission_id,
         count=count,
         actor_id=actor_id,
     )
@@ -92,11 +108,19 @@ async def notify(
     recipient_id: uuid.UUID,
     actor_id: uuid.UUID | None = None,
     memory_id: uuid.UUID | None = None,
+    mission_id: uuid.UUID | None = None,
 ) -> None:
     """Tell the recipient, unless it is themselves, they opted out, or a block stands between."""
     found = await repository.accepting(db, recipient=recipient_id, actor_id=actor_id, kind=kind)
     if found is not None:
-        await _record(db, kind, recipient_id=found, actor_id=actor_id, memory_id=memory_id)
+        await _record(
+            db,
+            kind,
+            recipient_id=found,
+            actor_id=actor_id,
+            memory_id=memory_id,
+            mission_id=mission_id,
+        )
 
 
 async def notify_claps(
@@ -192,6 +216,7 @@ async def _view(
         ],
         actor_count=people.total if people else 0,
         memory=MemoryRef(id=item.memory_id) if item.memory_id else None,
+        mission=MissionRef(id=item.mission_id) if item.mission_id else None,
         count=item.count,
         created_at=item.created_at,
         updated_at=item.updated_at,
@@ -255,7 +280,7 @@ async def _owed(db: AsyncSession, recipient: Recipient, rows: list[Notification]
     for row in rows:
         found = people.get(row.id)
         wanted = recipient.prefs.get(row.kind.value, True) is not False
-        if wanted and row.updated_at > stale and (found or row.kind in MEMORY_KINDS):
+        if wanted and row.updated_at > stale and (found or row.kind in ACTORLESS_KINDS):
             names = tuple(actor.display_name for actor in found.shown) if found else ()
             total = found.total if found else 0
             due.append(

@@ -92,6 +92,19 @@ _ALONE = {
         "A moderator reviewed your account; open Keepsake to see why and to appeal."
     ),
     Kind.reports_resolved: _("Thank you: we acted on reports you made."),
+    Kind.mission_won: _("Your memory was chosen as a winner of the mission."),
+    Kind.mission_closed: _("A mission you took part in has closed; see who was chosen."),
+}
+# The digest's sentence for several of one kind that names nobody.
+_ALONE_MANY: dict[Kind, tuple[str, str]] = {
+    Kind.memory_ready: _n("{n} of your memories is ready.", "{n} of your memories are ready."),
+    Kind.memory_failed: _n(
+        "{n} memory could not be processed.", "{n} memories could not be processed."
+    ),
+    Kind.mission_won: _n("You won {n} mission.", "You won {n} missions."),
+    Kind.mission_closed: _n(
+        "{n} mission you took part in has closed.", "{n} missions you took part in have closed."
+    ),
 }
 
 
@@ -138,18 +151,9 @@ def _part(kind: Kind, items: list[Owed], language: Language) -> str:
         )
     if kind in _ALONE:
         # Moderation news reads the same however often it came.
-        if n == 1 or kind in (Kind.moderation, Kind.reports_resolved):
+        if n == 1 or kind not in _ALONE_MANY:
             return translate(language, _ALONE[kind])
-        if kind == Kind.memory_ready:
-            return translate_plural(
-                language, "{n} of your memories is ready.", "{n} of your memories are ready.", n
-            )
-        return translate_plural(
-            language,
-            "{n} memory could not be processed.",
-            "{n} memories could not be processed.",
-            n,
-        )
+        return translate_plural(language, *_ALONE_MANY[kind], n)
     one, _two, _others, nobody = _NAMED[kind]
     if n == 1:
         return translate(language, one, name=first) if first else translate(language, nobody)

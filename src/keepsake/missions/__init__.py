@@ -1,0 +1,1 @@
+"""Missions: themed hashtag challenges with entries, winners and reward points."""

@@ -1,0 +1,1 @@
+"""Reward points: a double-entry ledger that never loses or double-counts a point."""
