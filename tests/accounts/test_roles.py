@@ -20,8 +20,8 @@ from tests.conftest import Member, running
 SignUp = Callable[..., Any]
 ADMIN_ROUTES = (
     ("POST", "/v1/admin/music"),
-    ("PATCH", "/v1/admin/music/{track_id}"),
-    ("DELETE", "/v1/admin/music/{track_id}"),
+    ("PATCH", "/v1/admin/music/{id}"),
+    ("DELETE", "/v1/admin/music/{id}"),
 )
 
 

@@ -203,9 +203,9 @@ async def test_each_user_gets_only_their_own_export_even_an_empty_one(
         "account.json",
         "graph.json",
         "memories.json",
-        "safety.json",
         "missions.json",
         "points.json",
+        "safety.json",
     ]
     assert document(archive, "account.json")["handle"] == "theo"
     assert document(archive, "account.json")["avatar"] is None

@@ -110,7 +110,7 @@ async def test_a_hide_takes_few_statements(
     with statements(app) as seen:
         assert (await act(client, mod, f"/memories/{memory}/hide")).status_code == 200
     writes = [s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))]
-    # The moderator (auth), the memory locked, its author, the update, the audit entry,
-    # the strike, the author's notification and its push job, resolving the reports, the
-    # reporter's notification and its push job.
-    assert len(writes) == 11, "\n".join(w.split("\n")[0][:60] for w in writes)
+    # The moderator (auth), the memory locked, its author, the update, its mission entry
+    # (none here), the audit entry, the strike, the author's notification and its push job,
+    # resolving the reports, the reporter's notification and its push job.
+    assert len(writes) == 12, "\n".join(w.split("\n")[0][:60] for w in writes)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage
+from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.jsonbody import json_response
 from keepsake.missions import service
@@ -49,19 +48,19 @@ async def list_missions(
 
 
 @router.get(
-    "/missions/{mission_id}",
+    "/missions/{id}",
     response_model=MissionPublic,
     summary="One mission, with your entry in it if you have one.",
     responses=responses(*AUTH_ERRORS, service.MissionNotFound),
 )
 async def get_mission(
-    mission_id: uuid.UUID, db: DbSession, user: CurrentUser, now: Now
+    mission_id: IdPath, db: DbSession, user: CurrentUser, now: Now
 ) -> MissionPublic:
     return await service.get(db, viewer_id=user.id, mission_id=mission_id, now=now)
 
 
 @router.get(
-    "/missions/{mission_id}/entries",
+    "/missions/{id}/entries",
     response_model=Page[EntryPublic],
     summary="Entries you may see, newest first (never ranked); winners flagged once closed.",
     description=(
@@ -71,7 +70,7 @@ async def get_mission(
     responses=responses(*AUTH_ERRORS, service.MissionNotFound, invalid=("invalid_cursor",)),
 )
 async def list_entries(
-    mission_id: uuid.UUID,
+    mission_id: IdPath,
     db: DbSession,
     settings: AppSettings,
     storage: AppStorage,
@@ -107,7 +106,7 @@ async def create_mission(
 
 
 @router.patch(
-    "/admin/missions/{mission_id}",
+    "/admin/missions/{id}",
     response_model=MissionPublic,
     summary="Change a mission: any field before it opens, later its title and description.",
     responses=responses(
@@ -119,25 +118,25 @@ async def create_mission(
     ),
 )
 async def update_mission(
-    mission_id: uuid.UUID, body: MissionUpdate, db: DbSession, admin: AdminUser, now: Now
+    mission_id: IdPath, body: MissionUpdate, db: DbSession, admin: AdminUser, now: Now
 ) -> MissionPublic:
     return await service.update(db, mission_id=mission_id, body=body, now=now)
 
 
 @router.post(
-    "/admin/missions/{mission_id}/close",
+    "/admin/missions/{id}/close",
     response_model=MissionPublic,
     summary="End an open mission now; it goes to judging (admin only).",
     responses=responses(*ROLE_ERRORS, service.MissionNotFound, service.MissionNotOpen),
 )
 async def close_mission(
-    mission_id: uuid.UUID, db: DbSession, admin: AdminUser, now: Now
+    mission_id: IdPath, db: DbSession, admin: AdminUser, now: Now
 ) -> MissionPublic:
     return await service.close(db, mission_id=mission_id, now=now)
 
 
 @router.post(
-    "/admin/missions/{mission_id}/winners",
+    "/admin/missions/{id}/winners",
     response_model=MissionPublic,
     summary="Choose the winners among the entries once; the mission closes (admin only).",
     description=(
@@ -153,6 +152,6 @@ async def close_mission(
     ),
 )
 async def choose_winners(
-    mission_id: uuid.UUID, body: WinnersChoice, db: DbSession, admin: AdminUser, now: Now
+    mission_id: IdPath, body: WinnersChoice, db: DbSession, admin: AdminUser, now: Now
 ) -> MissionPublic:
     return await service.choose_winners(db, mission_id=mission_id, body=body, now=now)

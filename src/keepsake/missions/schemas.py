@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, model_v
 
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.missions.models import EntryStatus, MissionStatus
+from keepsake.text import MultiLine, SingleLine
 
 _MISSION_EXAMPLE: dict[str, JsonValue] = {
     "id": "8b2d6f1a-3e9c-4a7b-b5d0-2c8e1f6a9d34",
@@ -54,9 +55,9 @@ class MissionPublic(BaseModel):
 class _Fields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(max_length=2000)
-    hashtag: str = Field(min_length=1, max_length=101, description="With or without '#'.")
+    title: SingleLine = Field(min_length=1, max_length=100)
+    description: MultiLine = Field(max_length=2000)
+    hashtag: SingleLine = Field(min_length=1, max_length=101, description="With or without '#'.")
     starts_at: datetime
     ends_at: datetime
     winners_count: StrictInt = Field(ge=1, le=100)
@@ -91,9 +92,9 @@ class MissionUpdate(BaseModel):
         json_schema_extra={"examples": [{"title": "첫눈 (first snow)"}]},
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2000)
-    hashtag: str | None = Field(default=None, min_length=1, max_length=101)
+    title: SingleLine | None = Field(default=None, min_length=1, max_length=100)
+    description: MultiLine | None = Field(default=None, max_length=2000)
+    hashtag: SingleLine | None = Field(default=None, min_length=1, max_length=101)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     winners_count: StrictInt | None = Field(default=None, ge=1, le=100)

@@ -27,7 +27,9 @@ from keepsake.pagination import MAX_LIMIT, Page, Pagination
 from keepsake.roles import ROLE_ERRORS, ModeratorUser
 
 router = APIRouter(prefix="/v1/admin", tags=["moderation"])
-HandlePath = Annotated[str, Path(min_length=1, max_length=31, description="With or without @.")]
+HandlePath = Annotated[
+    str, Path(pattern=r"^@?[A-Za-z0-9_.]{1,30}$", description="A handle, with or without @.")
+]
 ACTION_ERRORS = (*ROLE_ERRORS, service.CannotModerate, service.AlreadyDone, service.TargetNotFound)
 
 

@@ -18,6 +18,7 @@ from keepsake.moderation.models import (
     StrikeAction,
     TargetKind,
 )
+from keepsake.text import MultiLine
 
 _EXAMPLE_ID = "5f1c2d3e-0000-4a5b-9c8d-112233445566"
 _WHEN = "2026-12-05T09:30:00Z"
@@ -49,7 +50,7 @@ class ReportCreate(_Input):
 
     target: TargetRef
     reason: ReportReason
-    detail: str = Field(
+    detail: MultiLine = Field(
         default="", max_length=1000, description="Up to 1,000 characters; required for `other`."
     )
 
@@ -88,7 +89,7 @@ class AppealCreate(_Input):
         json_schema_extra={"examples": [{"text": "That was my own address, shared on purpose."}]},
     )
 
-    text: str = Field(min_length=1, max_length=2000)
+    text: MultiLine = Field(min_length=1, max_length=2000)
 
 
 class AppealPublic(BaseModel):
@@ -156,7 +157,7 @@ class ReasonBody(_Input):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Spam links in the caption."}]}
     )
 
-    reason: str = Field(min_length=1, max_length=1000, description="Kept in the audit log.")
+    reason: MultiLine = Field(min_length=1, max_length=1000, description="Kept in the audit log.")
 
 
 class SuspendBody(ReasonBody):
@@ -181,7 +182,7 @@ class AppealDecision(_Input):
     )
 
     decision: Literal["upheld", "reversed"]
-    reason: str = Field(min_length=1, max_length=1000, description="The person sees it.")
+    reason: MultiLine = Field(min_length=1, max_length=1000, description="The person sees it.")
 
 
 class ActorPublic(BaseModel):

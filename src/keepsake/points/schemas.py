@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from keepsake.points.models import TransferKind
+from keepsake.text import SingleLine
 
 MAX_ADJUSTMENT = 1_000_000
 
@@ -71,11 +72,11 @@ class AdjustmentCreate(BaseModel):
         },
     )
 
-    handle: str = Field(min_length=1, max_length=30)
+    handle: str = Field(pattern=r"^@?[A-Za-z0-9_.]{1,30}$", description="With or without @.")
     amount: StrictInt = Field(
         ge=-MAX_ADJUSTMENT, le=MAX_ADJUSTMENT, description="Points to add (negative: remove)."
     )
-    reason: str = Field(min_length=1, max_length=500)
+    reason: SingleLine = Field(min_length=1, max_length=500)
 
     @field_validator("amount")
     @classmethod

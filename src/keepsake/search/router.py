@@ -14,6 +14,7 @@ from keepsake.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from keepsake.profiles.schemas import UserPublic
 from keepsake.search import service
 from keepsake.search.schemas import HashtagList
+from keepsake.text import CHECK_ONE_LINE
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
@@ -25,6 +26,7 @@ _Q = Annotated[
         description="1–50 characters; `%` and `_` match themselves.",
         examples=["첫눈"],
     ),
+    CHECK_ONE_LINE,
 ]
 _LIMIT = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 
