@@ -11,18 +11,10 @@ from fastapi import APIRouter, Path, Query
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage
 from keepsake.errors import responses
-from keepsake.moderation import appeals, service, views
+from keepsake.moderation import appeals, reports, service, views
+from keepsake.moderation.admin_schemas import AppealSeen, AuditEntryPublic, QueueItem, ReportCase
 from keepsake.moderation.models import AppealStatus, ReportStatus
-from keepsake.moderation.schemas import (
-    AppealDecision,
-    AppealSeen,
-    AuditEntryPublic,
-    QueueItem,
-    ReasonBody,
-    ReportCase,
-    ReportPublic,
-    SuspendBody,
-)
+from keepsake.moderation.schemas import AppealDecision, ReasonBody, ReportPublic, SuspendBody
 from keepsake.pagination import MAX_LIMIT, Page, Pagination
 from keepsake.roles import ROLE_ERRORS, ModeratorUser
 
@@ -52,7 +44,7 @@ async def report_queue(
 @router.get(
     "/reports/{id}",
     response_model=ReportCase,
-    responses=responses(*ROLE_ERRORS, service.ReportNotFound),
+    responses=responses(*ROLE_ERRORS, reports.ReportNotFound),
 )
 async def report_case(
     report_id: Annotated[uuid.UUID, Path(alias="id")],
@@ -68,7 +60,7 @@ async def report_case(
 @router.post(
     "/reports/{id}/dismiss",
     response_model=ReportPublic,
-    responses=responses(*ROLE_ERRORS, service.ReportNotFound, service.ReportNotOpen),
+    responses=responses(*ROLE_ERRORS, reports.ReportNotFound, reports.ReportNotOpen),
 )
 async def dismiss(
     report_id: Annotated[uuid.UUID, Path(alias="id")],
@@ -77,7 +69,7 @@ async def dismiss(
     moderator: ModeratorUser,
 ) -> ReportPublic:
     """Dismiss a report with every open report on its target; later ones wait for an edit."""
-    return await service.dismiss(db, actor=moderator, report_id=report_id, reason=body.reason)
+    return await reports.dismiss(db, actor=moderator, report_id=report_id, reason=body.reason)
 
 
 @router.post(

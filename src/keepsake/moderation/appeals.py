@@ -10,6 +10,7 @@ from keepsake.accounts.models import Role, User
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.moderation import flows, repository
 from keepsake.moderation import strike_repository as strikes
+from keepsake.moderation.admin_schemas import AppealSeen
 from keepsake.moderation.models import (
     Action,
     Appeal,
@@ -18,13 +19,9 @@ from keepsake.moderation.models import (
     StrikeAction,
     TargetKind,
 )
-from keepsake.moderation.schemas import (
-    AppealPublic,
-    AppealSeen,
-    StrikePublic,
-    TargetRef,
-)
-from keepsake.moderation.service import audit, public, undo_hide, undo_suspension
+from keepsake.moderation.reports import public
+from keepsake.moderation.schemas import AppealPublic, StrikePublic, TargetRef
+from keepsake.moderation.service import audit, undo_hide, undo_suspension
 from keepsake.pagination import Cursor, Page, PageRequest, split_page
 from keepsake.security import utcnow
 

@@ -16,7 +16,7 @@ from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, _bearer, _viewer
 from keepsake.db import DbSession
 from keepsake.errors import RateLimited, responses
 from keepsake.memories.service import MemoryNotFound
-from keepsake.moderation import appeals, service
+from keepsake.moderation import appeals, reports
 from keepsake.moderation.schemas import (
     AppealCreate,
     AppealPublic,
@@ -69,7 +69,7 @@ StrikeHolder = Annotated[uuid.UUID, Depends(_strike_holder)]
 )
 async def create_report(body: ReportCreate, db: DbSession, user: CurrentUser) -> Any:
     """Report a memory or a person you can see."""
-    made, created = await service.report(db, reporter=user, body=body)
+    made, created = await reports.report(db, reporter=user, body=body)
     if created:
         return made
     return Response(made.model_dump_json(), status_code=200, media_type="application/json")
@@ -82,7 +82,7 @@ async def create_report(body: ReportCreate, db: DbSession, user: CurrentUser) ->
 )
 async def my_reports(db: DbSession, user: CurrentUser, page: Pagination) -> Page[ReportPublic]:
     """Your reports and what became of them."""
-    return await service.my_reports(db, reporter=user, page=page)
+    return await reports.my_reports(db, reporter=user, page=page)
 
 
 @router.get(

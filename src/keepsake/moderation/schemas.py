@@ -8,10 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keepsake.accounts.models import AccountStatus, Role
-from keepsake.memories.models import MemoryStatus, Visibility
 from keepsake.moderation.models import (
-    Action,
     AppealStatus,
     ReportReason,
     ReportStatus,
@@ -20,8 +17,8 @@ from keepsake.moderation.models import (
 )
 from keepsake.text import MultiLine
 
-_EXAMPLE_ID = "5f1c2d3e-0000-4a5b-9c8d-112233445566"
-_WHEN = "2026-12-05T09:30:00Z"
+EXAMPLE_ID = "5f1c2d3e-0000-4a5b-9c8d-112233445566"
+WHEN = "2026-12-05T09:30:00Z"
 
 
 class _Input(BaseModel):
@@ -38,9 +35,9 @@ class ReportCreate(_Input):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"target": {"kind": "memory", "id": _EXAMPLE_ID}, "reason": "harassment"},
+                {"target": {"kind": "memory", "id": EXAMPLE_ID}, "reason": "harassment"},
                 {
-                    "target": {"kind": "user", "id": _EXAMPLE_ID},
+                    "target": {"kind": "user", "id": EXAMPLE_ID},
                     "reason": "other",
                     "detail": "Posts my photos as if they were theirs.",
                 },
@@ -62,13 +59,13 @@ class ReportPublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": _EXAMPLE_ID,
-                    "target": {"kind": "memory", "id": _EXAMPLE_ID},
+                    "id": EXAMPLE_ID,
+                    "target": {"kind": "memory", "id": EXAMPLE_ID},
                     "reason": "harassment",
                     "detail": "",
                     "status": "actioned",
-                    "created_at": _WHEN,
-                    "resolved_at": _WHEN,
+                    "created_at": WHEN,
+                    "resolved_at": WHEN,
                 }
             ]
         }
@@ -97,12 +94,12 @@ class AppealPublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": _EXAMPLE_ID,
+                    "id": EXAMPLE_ID,
                     "text": "That was my own address, shared on purpose.",
                     "status": "reversed",
                     "decision_reason": "The address is the author's studio.",
-                    "created_at": _WHEN,
-                    "decided_at": _WHEN,
+                    "created_at": WHEN,
+                    "decided_at": WHEN,
                 }
             ]
         }
@@ -123,12 +120,12 @@ class StrikePublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": _EXAMPLE_ID,
+                    "id": EXAMPLE_ID,
                     "action": "hide",
                     "reason": "Shows a person's home address.",
-                    "target": {"kind": "memory", "id": _EXAMPLE_ID},
+                    "target": {"kind": "memory", "id": EXAMPLE_ID},
                     "until": None,
-                    "created_at": _WHEN,
+                    "created_at": WHEN,
                     "appealable_until": "2026-12-25T09:30:00Z",
                     "ended_at": None,
                     "appeal": None,
@@ -183,134 +180,3 @@ class AppealDecision(_Input):
 
     decision: Literal["upheld", "reversed"]
     reason: MultiLine = Field(min_length=1, max_length=1000, description="The person sees it.")
-
-
-class ActorPublic(BaseModel):
-    id: uuid.UUID | None
-    handle: str | None
-
-
-class AuditEntryPublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _EXAMPLE_ID,
-                    "actor": {"id": _EXAMPLE_ID, "handle": "mod_ana"},
-                    "action": "hide",
-                    "target": {"kind": "memory", "id": _EXAMPLE_ID},
-                    "target_user_id": _EXAMPLE_ID,
-                    "reason": "Shows a person's home address.",
-                    "until": None,
-                    "created_at": _WHEN,
-                }
-            ]
-        }
-    )
-
-    id: uuid.UUID
-    actor: ActorPublic | None = Field(description="Null for a suspension that lifted itself.")
-    action: Action
-    target: TargetRef
-    target_user_id: uuid.UUID
-    reason: str
-    until: datetime | None = None
-    created_at: datetime
-
-
-class QueueItem(BaseModel):
-    """One reported target, however many reports it has."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _EXAMPLE_ID,
-                    "target": {"kind": "memory", "id": _EXAMPLE_ID},
-                    "reports_count": 12,
-                    "reasons": ["harassment", "hate"],
-                    "urgent": False,
-                    "first_reported_at": _WHEN,
-                    "last_reported_at": _WHEN,
-                    "oldest_age_s": 5400,
-                }
-            ]
-        }
-    )
-
-    id: uuid.UUID = Field(description="Its oldest open report: `GET /v1/admin/reports/{id}`.")
-    target: TargetRef
-    reports_count: int
-    reasons: list[ReportReason]
-    urgent: bool = Field(description="Reported for `self_harm` or `illegal`: listed first.")
-    first_reported_at: datetime
-    last_reported_at: datetime
-    oldest_age_s: int = Field(description="Seconds since its oldest open report.")
-
-
-class ReportSeen(ReportPublic):
-    """A report as a moderator sees it: with its reporter."""
-
-    reporter_id: uuid.UUID
-    reporter_handle: str
-    queued: bool = Field(description="False for a muted reporter or a cleared target.")
-
-
-class ClipSeen(BaseModel):
-    id: uuid.UUID
-    video_url: str | None
-    poster_url: str | None
-
-
-class MemorySeen(BaseModel):
-    """A memory as a moderator sees it: hidden or not, with its media."""
-
-    id: uuid.UUID
-    author_id: uuid.UUID
-    author_handle: str
-    status: MemoryStatus
-    caption: str
-    visibility: Visibility
-    created_at: datetime
-    hidden_at: datetime | None
-    hidden_reason: str | None
-    clips: list[ClipSeen]
-
-
-class AccountSeen(BaseModel):
-    """An account as a moderator sees it, suspended or not."""
-
-    id: uuid.UUID
-    handle: str
-    display_name: str
-    bio: str
-    note: str
-    role: Role
-    status: AccountStatus
-    suspended_until: datetime | None
-
-
-class ReportCase(BaseModel):
-    """A report, its target as it is, every report on it, and the target's history."""
-
-    report: ReportSeen
-    memory: MemorySeen | None = Field(description="For a memory target; null once deleted.")
-    account: AccountSeen | None = Field(description="The reported account, or the author.")
-    reports: list[ReportSeen]
-    history: list[AuditEntryPublic] = Field(
-        description="Earlier actions on the target and on its author, newest first."
-    )
-
-
-class AppealSeen(BaseModel):
-    """An appeal with the strike it contests, as a moderator sees it."""
-
-    id: uuid.UUID
-    status: AppealStatus
-    text: str
-    created_at: datetime
-    decided_at: datetime | None
-    decision_reason: str | None
-    strike: StrikePublic
-    user_id: uuid.UUID
-    acted_by: uuid.UUID | None = Field(description="Who took the action appealed against.")

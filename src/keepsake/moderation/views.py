@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.memories.views import signed
-from keepsake.moderation import repository
-from keepsake.moderation.models import AuditEntry, Report, ReportStatus, TargetKind
-from keepsake.moderation.schemas import (
+from keepsake.moderation import audit_repository, repository
+from keepsake.moderation.admin_schemas import (
     AccountSeen,
     ActorPublic,
     AuditEntryPublic,
@@ -24,9 +23,10 @@ from keepsake.moderation.schemas import (
     QueueItem,
     ReportCase,
     ReportSeen,
-    TargetRef,
 )
-from keepsake.moderation.service import ReportNotFound
+from keepsake.moderation.models import AuditEntry, Report, ReportStatus, TargetKind
+from keepsake.moderation.reports import ReportNotFound
+from keepsake.moderation.schemas import TargetRef
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.security import utcnow
 from keepsake.storage.base import Storage
@@ -96,7 +96,7 @@ async def audit_log(
     actor_id: uuid.UUID | None,
     page: PageRequest,
 ) -> Page[AuditEntryPublic]:
-    rows = await repository.audit_page(
+    rows = await audit_repository.audit_page(
         db, target_id=target_id, actor_id=actor_id, limit=page.limit, after=page.after
     )
     items, cursor = split_page(rows, page.limit)
@@ -134,7 +134,9 @@ async def case(
     account = None
     if subject is not None:
         account = AccountSeen.model_validate(subject, from_attributes=True)
-    history = await repository.history(db, target_id=found.target_id, user_id=found.target_user_id)
+    history = await audit_repository.history(
+        db, target_id=found.target_id, user_id=found.target_user_id
+    )
     return ReportCase(
         report=_seen(found, handles),
         memory=memory,
