@@ -8,7 +8,7 @@ from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage
 from keepsake.errors import responses
-from keepsake.notifications import service
+from keepsake.notifications import views
 from keepsake.notifications.schemas import NotificationPublic, NotificationsRead
 from keepsake.pagination import Page, Pagination
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 async def list_notifications(
     db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser, page: Pagination
 ) -> Page[NotificationPublic]:
-    return await service.list_for(
+    return await views.list_for(
         db, settings=settings, storage=storage, recipient_id=user.id, page=page
     )
 
@@ -43,5 +43,5 @@ async def list_notifications(
     responses=responses(*AUTH_ERRORS),
 )
 async def mark_read(body: NotificationsRead, db: DbSession, user: CurrentUser) -> Response:
-    await service.mark_read(db, recipient_id=user.id, ids=body.ids)
+    await views.mark_read(db, recipient_id=user.id, ids=body.ids)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
