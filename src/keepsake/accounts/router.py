@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from keepsake.accounts import links, service
+from keepsake.accounts import links, service, sessions
 from keepsake.accounts.deps import (
     AUTH_ERRORS,
     ClientInfo,
@@ -116,7 +116,7 @@ async def refresh(
     responses=responses(*AUTH_ERRORS),
 )
 async def logout(db: DbSession, auth: CurrentAuth) -> Response:
-    await service.log_out(db, user=auth.user, session_id=auth.session_id)
+    await sessions.log_out(db, user=auth.user, session_id=auth.session_id)
     return Response(status_code=NO_CONTENT)
 
 
@@ -204,7 +204,7 @@ async def reset_password(
     responses=responses(*AUTH_ERRORS, invalid=("invalid_cursor",)),
 )
 async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> Page[SessionPublic]:
-    return await service.list_sessions(db, user=auth.user, current=auth.session_id, page=page)
+    return await sessions.list_sessions(db, user=auth.user, current=auth.session_id, page=page)
 
 
 @router.delete(
@@ -214,5 +214,5 @@ async def list_sessions(db: DbSession, auth: CurrentAuth, page: Pagination) -> P
     responses=responses(*AUTH_ERRORS, NotFound),
 )
 async def revoke_session(session_id: IdPath, db: DbSession, user: CurrentUser) -> Response:
-    await service.revoke_session(db, user=user, session_id=session_id)
+    await sessions.revoke_session(db, user=user, session_id=session_id)
     return Response(status_code=NO_CONTENT)

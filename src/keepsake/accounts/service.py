@@ -15,13 +15,12 @@ from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
 from keepsake.accounts.links import CONFIRM_SUBJECT, VERIFY_EMAIL, check_password, send_link
 from keepsake.accounts.models import AccountStatus, RefreshToken, Session, User
-from keepsake.accounts.schemas import SessionPublic, Tokens
+from keepsake.accounts.schemas import Tokens
 from keepsake.config import Settings
-from keepsake.errors import Forbidden, Invalid, NotFound, Unauthorized
+from keepsake.errors import Forbidden, Invalid, Unauthorized
 from keepsake.i18n import Language
 from keepsake.i18n.catalog import _
 from keepsake.mailer import Mailer
-from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import (
     AccessClaims,
@@ -272,40 +271,6 @@ async def authenticate(db: AsyncSession, claims: AccessClaims) -> User:
     if user.status == AccountStatus.suspended:
         raise AccountSuspended("This account is suspended.")
     return user
-
-
-async def log_out(db: AsyncSession, *, user: User, session_id: uuid.UUID) -> None:
-    await repository.revoke_sessions(db, user_id=user.id, session_id=session_id, reason="logout")
-
-
-async def list_sessions(
-    db: AsyncSession, *, user: User, current: uuid.UUID, page: PageRequest
-) -> Page[SessionPublic]:
-    rows = await repository.live_sessions(db, user.id, limit=page.limit, after=page.after)
-    sessions, cursor = split_page(rows, page.limit)
-    items = [
-        SessionPublic(
-            id=s.id,
-            created_at=s.created_at,
-            last_used_at=s.last_used_at,
-            user_agent=s.user_agent,
-            ip=s.ip,
-            current=s.id == current,
-        )
-        for s in sessions
-    ]
-    return Page(items=items, next_cursor=cursor)
-
-
-async def end_all_sessions(db: AsyncSession, *, user: User, reason: str) -> None:
-    await repository.revoke_sessions(db, user_id=user.id, reason=reason)
-
-
-async def revoke_session(db: AsyncSession, *, user: User, session_id: uuid.UUID) -> None:
-    if not await repository.revoke_sessions(
-        db, user_id=user.id, session_id=session_id, reason="revoked"
-    ):
-        raise NotFound("No such session.", code="session_not_found")
 
 
 async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:

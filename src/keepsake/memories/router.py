@@ -12,7 +12,7 @@ from keepsake.errors import RateLimited, responses
 from keepsake.idempotency import IdempotencyKey, once
 from keepsake.jsonbody import json_response
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
-from keepsake.memories import service
+from keepsake.memories import creation, service
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
@@ -61,7 +61,7 @@ async def create_memory(
         key=idempotency_key,
         body=body,
         status_code=status.HTTP_202_ACCEPTED,
-        run=lambda: service.create_memory(
+        run=lambda: creation.create_memory(
             db, settings=settings, storage=storage, author=user, body=body
         ),
     )

@@ -22,8 +22,9 @@ from procrastinate import JobContext
 from keepsake import jobs
 from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
+from keepsake.memories.creation import DEFAULT_STILL_SECONDS
 from keepsake.memories.models import Clip, Memory, MemoryStatus
-from keepsake.memories.service import DEFAULT_STILL_SECONDS, defer_processing, processing_lock
+from keepsake.memories.service import defer_processing, processing_lock
 from keepsake.missions.entries import enter_memory
 from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow

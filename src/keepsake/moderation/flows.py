@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts import service as accounts
+from keepsake.accounts import sessions
 from keepsake.accounts.models import User
 from keepsake.graph import service as graph
 from keepsake.memories import service as memories
@@ -33,7 +33,7 @@ async def visible_owner(db: AsyncSession, *, viewer_id: uuid.UUID, target: Targe
 
 async def sessions_ended(db: AsyncSession, subject: User) -> None:
     """Every session of a suspended account ends: its tokens get 401 in every process."""
-    await accounts.end_all_sessions(db, user=subject, reason="suspended")
+    await sessions.end_all_sessions(db, user=subject, reason="suspended")
 
 
 async def told_of_strike(db: AsyncSession, *, user_id: uuid.UUID, strike_id: uuid.UUID) -> None:

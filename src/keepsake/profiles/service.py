@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
-from keepsake.accounts import service as accounts
+from keepsake.accounts import sessions
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid
@@ -191,5 +191,5 @@ async def request_deletion(
     now = utcnow()
     user.status = AccountStatus.deleting
     user.deletion_requested_at = now
-    await accounts.end_all_sessions(db, user=user, reason="account_deleted")
+    await sessions.end_all_sessions(db, user=user, reason="account_deleted")
     return DeletionPublic(deletion_requested_at=now)

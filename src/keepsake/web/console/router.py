@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepsake.accounts import service as accounts
+from keepsake.accounts import sessions
 from keepsake.accounts.deps import ClientInfo
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, Limiter
@@ -119,7 +120,7 @@ async def logout(
     check_csrf(request, settings, csrf)
     claims = session.read(settings, request.cookies.get(session.COOKIE, ""))
     if claims is not None:
-        await accounts.log_out(db, user=user, session_id=claims.session_id)
+        await sessions.log_out(db, user=user, session_id=claims.session_id)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(session.COOKIE, path=session.PATH)
     return response
