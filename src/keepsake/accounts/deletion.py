@@ -10,9 +10,6 @@ the rows are gone, and a storage outage only delays it.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-
 import procrastinate
 import structlog
 from procrastinate import JobContext
@@ -23,6 +20,7 @@ from keepsake.accounts import repository
 from keepsake.memories import service as memories
 from keepsake.points import service as points
 from keepsake.security import utcnow
+from keepsake.storage import keys
 
 log = structlog.get_logger("keepsake.accounts")
 blueprint = procrastinate.Blueprint()
@@ -33,12 +31,6 @@ BATCH = 10
 # Once the rows are gone the job is the only record of the files: keep trying for days
 # (waits of 4 s, 16 s, ... 3 days) before leaving it `failed` for an operator to retry.
 _UNTIL_STORAGE_IS_BACK = procrastinate.RetryStrategy(max_attempts=10, exponential_wait=4)
-
-
-def media_prefixes(user_id: uuid.UUID, memory_ids: Iterable[uuid.UUID]) -> list[str]:
-    """Every storage folder holding the account's files."""
-    owned = [f"uploads/{user_id}/", f"avatars/{user_id}/", f"exports/{user_id}/"]
-    return owned + [f"memories/{memory_id}/" for memory_id in memory_ids]
 
 
 @blueprint.task(name="purge_media", pass_context=True, retry=_UNTIL_STORAGE_IS_BACK)
@@ -59,7 +51,7 @@ async def _purge_batch(res: jobs.Resources) -> int:
                 # must not hold up everyone else's deletion.
                 async with db.begin_nested():
                     memory_ids = await memories.authored_ids(db, user.id)
-                    prefixes = media_prefixes(user.id, memory_ids)
+                    prefixes = keys.account_folders(user.id, memory_ids)
                     await jobs.defer(db, PURGE_MEDIA_TASK, prefixes=prefixes)
                     # The ledger is append-only and must still balance without them.
                     await points.close_account(db, user.id)

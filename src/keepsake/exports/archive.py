@@ -32,6 +32,7 @@ from keepsake.points import service as points
 from keepsake.profiles import avatars
 from keepsake.profiles import service as profiles
 from keepsake.profiles.schemas import NotePublic
+from keepsake.storage import keys
 from keepsake.storage.base import ObjectNotFound, Storage
 
 log = structlog.get_logger("keepsake.exports")
@@ -61,7 +62,7 @@ async def collect(
     account["avatar"] = None
     if user.avatar_key is not None:
         account["avatar"] = AVATAR
-        largest = avatars.rendition_key(user.avatar_key, max(avatars.SIZES.values()))
+        largest = keys.avatar_rendition(user.avatar_key, max(avatars.SIZES.values()))
         files.append((largest, AVATAR))
     account["note_history"] = await _notes(db, user)
     relations = await graph.relations(db, user.id)

@@ -15,6 +15,7 @@ from keepsake.exports import repository
 from keepsake.exports.models import Export, ExportStatus
 from keepsake.exports.schemas import ExportPublic
 from keepsake.security import utcnow
+from keepsake.storage import keys
 from keepsake.storage.base import Storage
 
 BUILD_TASK = "exports:build_export"
@@ -32,11 +33,6 @@ class ExportBusy(Unavailable):
 def build_lock(export_id: uuid.UUID) -> str:
     """One build of an export at a time, and at most one waiting."""
     return f"export:{export_id}"
-
-
-def archive_key(user_id: uuid.UUID, export_id: uuid.UUID) -> str:
-    """Under the owner's own prefix, so purging the account removes it with the rest."""
-    return f"exports/{user_id}/{export_id}.zip"
 
 
 async def defer_build(
@@ -87,7 +83,9 @@ async def _view(
     # Asked to last no longer than the file. Signed URLs round their expiry up (at most
     # `MEDIA_EXPIRY_STEP`), so one may outlive the file by minutes, then find nothing.
     link_ttl = min(settings.media_url_ttl, export.expires_at - now)
-    url = await storage.media_url(archive_key(export.user_id, export.id), expires_in=link_ttl)
+    url = await storage.media_url(
+        keys.export_archive(export.user_id, export.id), expires_in=link_ttl
+    )
     return ExportPublic(
         id=export.id,
         status="ready",

@@ -23,12 +23,12 @@ from keepsake.exports.models import Export, ExportStatus
 from keepsake.exports.service import (
     BUILD_DEADLINE,
     EXPORT_TTL,
-    archive_key,
     build_lock,
     defer_build,
     give_up,
 )
 from keepsake.security import utcnow
+from keepsake.storage import keys
 
 log = structlog.get_logger("keepsake.exports")
 blueprint = procrastinate.Blueprint()
@@ -57,7 +57,7 @@ async def _build(res: jobs.Resources, export: Export) -> int | None:
     with tempfile.TemporaryDirectory(prefix="keepsake-export-") as folder:
         path = Path(folder) / "export.zip"
         await archive.write(res.storage, contents, path)
-        key = archive_key(export.user_id, export.id)
+        key = keys.export_archive(export.user_id, export.id)
         await res.storage.upload_file(key, path, "application/zip")
         return path.stat().st_size
 
@@ -67,7 +67,7 @@ async def _finish(res: jobs.Resources, export: Export, size: int) -> None:
         current = await repository.get(db, export.id, lock=True)
         if current is None or current.status != ExportStatus.pending:
             # Purged with its account while we worked: the ZIP belongs to nobody.
-            await res.storage.delete([archive_key(export.user_id, export.id)])
+            await res.storage.delete([keys.export_archive(export.user_id, export.id)])
             return
         current.status = ExportStatus.ready
         current.size_bytes = size
@@ -126,6 +126,6 @@ async def reconcile(res: jobs.Resources) -> None:
         if not expired:
             return
         # Files first: should storage fail, the rows stay and the next sweep tries again.
-        await res.storage.delete([archive_key(e.user_id, e.id) for e in expired])
+        await res.storage.delete([keys.export_archive(e.user_id, e.id) for e in expired])
         await repository.delete(db, expired)
     log.info("exports.expired.removed", count=len(expired))

@@ -14,6 +14,7 @@ from keepsake.media import repository
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.media.schemas import UploadCreate, UploadPublic
 from keepsake.security import utcnow
+from keepsake.storage import keys
 from keepsake.storage.base import Storage
 
 CONTENT_TYPES = {
@@ -79,7 +80,7 @@ async def create_upload(
         purpose=body.purpose,
         content_type=content_type,
         size_bytes=body.size_bytes,
-        storage_key=f"uploads/{owner.id}/{upload_id}",
+        storage_key=keys.upload(owner.id, upload_id),
         expires_at=utcnow() + settings.upload_ttl,
     )
     await repository.add(db, upload)

@@ -25,6 +25,7 @@ from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import ReadDb
 from keepsake.security import utcnow
+from keepsake.storage import keys
 from keepsake.storage.base import Storage
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
@@ -141,12 +142,12 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
     if memory.hidden_at is not None and utcnow() < memory.hidden_at + APPEAL_WINDOW:
         raise UnderModeration("A hidden memory is kept while its appeal window is open.")
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
-    keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
+    files = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
     await withdraw_memory(db, memory.id, now=utcnow())
     await repository.delete_memory(db, memory)
     # Storage is cleaned by a job in the same transaction: the media goes exactly when
     # the rows do, and a storage outage cannot fail the request.
-    await jobs.defer(db, DELETE_MEDIA_TASK, keys=keys, prefix=f"memories/{memory.id}/")
+    await jobs.defer(db, DELETE_MEDIA_TASK, keys=files, prefix=keys.memory_folder(memory.id))
 
 
 async def list_for_person(

@@ -28,6 +28,7 @@ from keepsake.memories.service import defer_processing, processing_lock
 from keepsake.missions.entries import enter_memory
 from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow
+from keepsake.storage import keys
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 log = structlog.get_logger("keepsake.memories")
@@ -77,8 +78,8 @@ async def _render_clip(
             max_duration_s=res.settings.max_memory_seconds,
         )
     )
-    video_key = f"memories/{memory_id}/{clip.id}.mp4"
-    poster_key = f"memories/{memory_id}/{clip.id}.jpg"
+    video_key = keys.clip_video(memory_id, clip.id)
+    poster_key = keys.clip_poster(memory_id, clip.id)
     await res.storage.upload_file(video_key, video, "video/mp4")
     await res.storage.upload_file(poster_key, poster, "image/jpeg")
     async with res.sessionmaker() as db, db.begin():

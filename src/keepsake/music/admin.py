@@ -24,6 +24,7 @@ from keepsake.music.audio import probe_audio
 from keepsake.music.models import MusicTrack
 from keepsake.music.schemas import MusicTrackCreate, MusicTrackPublic, MusicTrackUpdate
 from keepsake.music.service import track_view
+from keepsake.storage import keys
 from keepsake.storage.base import Storage
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
@@ -50,7 +51,7 @@ async def add_track(
     )
     upload = claimed[body.upload_id]
     track_id = uuid.uuid4()
-    key = f"music/{track_id}"
+    key = keys.music_track(track_id)
     with tempfile.TemporaryDirectory(prefix="keepsake-music-") as folder:
         source = Path(folder) / "audio"
         await storage.download(upload.storage_key, source)

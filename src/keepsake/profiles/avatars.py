@@ -18,6 +18,7 @@ from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.images import to_srgb
 from keepsake.profiles.schemas import AvatarPublic
+from keepsake.storage import keys
 from keepsake.storage.base import Storage
 
 register_heif_opener()
@@ -78,19 +79,15 @@ async def store(storage: Storage, *, user_id: uuid.UUID, source_key: str) -> str
 
     Each avatar gets a fresh key, so a cached old picture can never pose as the new one.
     """
-    key = f"avatars/{user_id}/{uuid.uuid4().hex}"
+    key = keys.avatar(user_id)
     with tempfile.TemporaryDirectory(prefix="keepsake-avatar-") as folder:
         work = Path(folder)
         source = work / "source"
         await storage.download(source_key, source)
         files = await anyio.to_thread.run_sync(render, source, work)
         for edge, path in files.items():
-            await storage.upload_file(rendition_key(key, edge), path, "image/jpeg")
+            await storage.upload_file(keys.avatar_rendition(key, edge), path, "image/jpeg")
     return key
-
-
-def rendition_key(avatar_key: str, edge: int) -> str:
-    return f"{avatar_key}/{edge}.jpg"
 
 
 async def view(settings: Settings, storage: Storage, avatar_key: str | None) -> AvatarPublic | None:
@@ -100,7 +97,7 @@ async def view(settings: Settings, storage: Storage, avatar_key: str | None) -> 
     ttl = settings.media_url_ttl
 
     async def url(edge: int) -> str:
-        return await storage.media_url(rendition_key(avatar_key, edge), expires_in=ttl)
+        return await storage.media_url(keys.avatar_rendition(avatar_key, edge), expires_in=ttl)
 
     return AvatarPublic(
         small=await url(SIZES["small"]),
