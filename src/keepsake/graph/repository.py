@@ -154,15 +154,17 @@ def _pending(followee_id: uuid.UUID, request_id: uuid.UUID) -> ColumnElement[boo
     )
 
 
-async def approve(db: AsyncSession, *, followee_id: uuid.UUID, request_id: uuid.UUID) -> bool:
+async def approve(
+    db: AsyncSession, *, followee_id: uuid.UUID, request_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The follower whose pending request this was; None when there is no such request."""
     # The follow dates from its approval, so a new follower shows at the top of the list.
-    result = await db.execute(
+    return await db.scalar(
         update(Follow)
         .where(_pending(followee_id, request_id))
         .values(state=ACTIVE, created_at=func.now())
-        .returning(Follow.id)
+        .returning(Follow.follower_id)
     )
-    return result.first() is not None
 
 
 async def approve_all(db: AsyncSession, *, followee_id: uuid.UUID) -> None:

@@ -20,7 +20,8 @@ from keepsake.graph import people_repository, repository
 from keepsake.graph.models import Block, FollowState, Mute
 from keepsake.graph.people_repository import Edge
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
-from keepsake.notifications.service import follow_kind, notify, notify_approved
+from keepsake.notifications.models import NotificationKind
+from keepsake.notifications.service import notify
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
 from keepsake.profiles import avatars
@@ -107,7 +108,13 @@ async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic
         state = await repository.follow(
             db, follower_id=viewer.id, followee_id=target.id, state=wanted
         )
-        await notify(db, follow_kind(state), recipient_id=target.id, actor_id=viewer.id)
+        # A follower, or a request to approve.
+        kind = (
+            NotificationKind.follow
+            if state == FollowState.active
+            else NotificationKind.follow_request
+        )
+        await notify(db, kind, recipient_id=target.id, actor_id=viewer.id)
     return FollowPublic(relationship="following" if state == FollowState.active else "requested")
 
 
@@ -188,9 +195,10 @@ async def follow_requests(
 
 
 async def approve_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
-    if not await repository.approve(db, followee_id=owner.id, request_id=request_id):
+    follower_id = await repository.approve(db, followee_id=owner.id, request_id=request_id)
+    if follower_id is None:
         raise FollowRequestNotFound("No such pending follow request.")
-    await notify_approved(db, approver_id=owner.id, request_id=request_id)
+    await notify(db, NotificationKind.follow_approved, recipient_id=follower_id, actor_id=owner.id)
 
 
 async def deny_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:

@@ -41,7 +41,12 @@ async def _fail(res: jobs.Resources, memory_id: uuid.UUID, code: str, detail: st
         if memory is not None and memory.status == MemoryStatus.processing:
             memory.status = MemoryStatus.failed
             memory.failure_code, memory.failure_detail = code, detail[:300]
-            await memory_finished(db, memory)
+            await memory_finished(
+                db,
+                memory_id=memory.id,
+                author_id=memory.author_id,
+                ready=False,
+            )
             log.info("memory.failed", memory_id=str(memory_id), code=code)
 
 
@@ -133,7 +138,12 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.status = MemoryStatus.ready
         memory.duration_s = round(sum(c.duration_s or 0.0 for c in clips), 3)
         memory.processing_deadline = None
-        await memory_finished(db, memory)
+        await memory_finished(
+            db,
+            memory_id=memory.id,
+            author_id=memory.author_id,
+            ready=True,
+        )
         # In this transaction: a memory is never ready without its entry and its points.
         await enter_memory(db, memory, now=utcnow())
         # The originals may carry location metadata; only the clean renditions stay.
@@ -192,7 +202,12 @@ async def reconcile(res: jobs.Resources) -> None:
                 memory.status = MemoryStatus.failed
                 memory.failure_code = "processing_timeout"
                 memory.failure_detail = "Processing took too long; please try again."
-                await memory_finished(db, memory)
+                await memory_finished(
+                    db,
+                    memory_id=memory.id,
+                    author_id=memory.author_id,
+                    ready=False,
+                )
                 log.warning("memory.failed", memory_id=str(memory.id), code="processing_timeout")
                 continue
             memory.processing_deadline = utcnow() + res.settings.processing_deadline

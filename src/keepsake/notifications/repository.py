@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import AccountStatus, User
-from keepsake.graph.models import Follow, FollowState
 from keepsake.i18n import Language
 from keepsake.memories.models import Memory
 from keepsake.notifications.models import (
@@ -135,19 +134,6 @@ async def record(
     query = select(batch.c.id, batch.c.created).add_cte(add_actor.cte("actor"))
     row = (await db.execute(query)).one()
     return row.id, row.created
-
-
-async def requester(
-    db: AsyncSession, *, followee_id: uuid.UUID, request_id: uuid.UUID
-) -> uuid.UUID | None:
-    """Who sent the (now approved) follow request with this id."""
-    return await db.scalar(
-        select(Follow.follower_id).where(
-            Follow.id == request_id,
-            Follow.followee_id == followee_id,
-            Follow.state == FollowState.active,
-        )
-    )
 
 
 def _any_visible_actor(viewer_id: uuid.UUID) -> ColumnElement[bool]:

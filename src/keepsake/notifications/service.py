@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
-from keepsake.graph.models import FollowState
-from keepsake.memories.models import Memory, MemoryStatus
 from keepsake.notifications import repository
 from keepsake.notifications.models import (
     ACTORLESS_KINDS,
@@ -138,15 +136,12 @@ async def notify_claps(
         )
 
 
-def follow_kind(state: FollowState) -> Kind:
-    """What a new follow tells its followee: a follower, or a request to approve."""
-    return Kind.follow if state == FollowState.active else Kind.follow_request
-
-
-async def memory_finished(db: AsyncSession, memory: Memory) -> None:
+async def memory_finished(
+    db: AsyncSession, *, memory_id: uuid.UUID, author_id: uuid.UUID, ready: bool
+) -> None:
     """Tell the author their memory left `processing`, ready or failed."""
-    kind = Kind.memory_ready if memory.status == MemoryStatus.ready else Kind.memory_failed
-    await notify(db, kind, recipient_id=memory.author_id, memory_id=memory.id)
+    kind = Kind.memory_ready if ready else Kind.memory_failed
+    await notify(db, kind, recipient_id=author_id, memory_id=memory_id)
 
 
 async def notify_moderation(
@@ -180,15 +175,6 @@ async def notify_reports_resolved(db: AsyncSession, *, reporter_ids: list[uuid.U
             count=1,
             batch="reports_resolved",
         )
-
-
-async def notify_approved(
-    db: AsyncSession, *, approver_id: uuid.UUID, request_id: uuid.UUID
-) -> None:
-    """Tell whoever sent the follow request `request_id` that it was approved."""
-    follower_id = await repository.requester(db, followee_id=approver_id, request_id=request_id)
-    if follower_id is not None:
-        await notify(db, Kind.follow_approved, recipient_id=follower_id, actor_id=approver_id)
 
 
 @dataclass(frozen=True)
