@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
-from keepsake.accounts.models import Role
+from keepsake.accounts.models import Role, User
 from keepsake.cli.common import (
     CommandError,
+    account_command,
     apply_migrations,
+    change_account,
     database_url,
     load_settings,
     positive_int,
@@ -26,31 +28,17 @@ if TYPE_CHECKING:
 
 async def set_role(url: str, handle: str, role: Role) -> str | None:
     """The account's handle once its role is set; None when no account has `handle`."""
-    from keepsake.accounts import repository
-    from keepsake.db import create_engine, sessionmaker
 
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with sessionmaker(engine)() as db, db.begin():
-            user = await repository.user_by_handle(db, handle)
-            if user is None:
-                return None
-            user.role = role
-            return user.handle
-    finally:
-        await engine.dispose()
+    def give_role(user: User) -> None:
+        user.role = role
+
+    return await change_account(url, handle, give_role)
 
 
 def set_role_command(args: argparse.Namespace) -> None:
     handle: str = args.handle.removeprefix("@")
     role = Role(args.role)
-    with database_url(load_settings(args.data_dir)) as url:
-        try:
-            found = asyncio.run(set_role(url, handle, role))
-        except OperationalError as exc:
-            raise CommandError(f"cannot reach the database: {exc.orig}") from exc
-    if found is None:
-        raise CommandError(f"no account has the handle @{handle}")
+    found = account_command(args.data_dir, handle, lambda url: set_role(url, handle, role))
     progress(f"@{found} is now {role}")
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -16,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from keepsake import migrate
 from keepsake.config import Settings
 from keepsake.embedded_pg import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from keepsake.accounts.models import User
 
 
 def progress(message: str) -> None:
@@ -70,3 +75,38 @@ def positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"a whole number of 1 or more, not {value!r}")
     return int(value)
+
+
+async def change_account(url: str, handle: str, change: Callable[[User], None]) -> str | None:
+    """The account's handle once `change` is made to it in one transaction; None when no
+    account has `handle`."""
+    from keepsake.accounts import repository
+    from keepsake.db import create_engine, sessionmaker
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with sessionmaker(engine)() as db, db.begin():
+            user = await repository.user_by_handle(db, handle)
+            if user is None:
+                return None
+            change(user)
+            return user.handle
+    finally:
+        await engine.dispose()
+
+
+def account_command(
+    data_dir: Path | None,
+    handle: str,
+    run: Callable[[str], Coroutine[Any, Any, str | None]],
+) -> str:
+    """`run` (given the database URL) against the configured database; the account's
+    handle, or a one-line error when the database is out of reach or no account has it."""
+    with database_url(load_settings(data_dir)) as url:
+        try:
+            found = asyncio.run(run(url))
+        except OperationalError as exc:
+            raise CommandError(f"cannot reach the database: {exc.orig}") from exc
+    if found is None:
+        raise CommandError(f"no account has the handle @{handle}")
+    return found
