@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, Protocol, TypeVar
 
 from fastapi import Depends, Query
@@ -50,6 +50,11 @@ class Cursor:
                 "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
             )
         return cursor
+
+
+# Where a first page of a bound-parameter statement starts: above every row, so one
+# statement serves the first page and the next ones.
+TOP = Cursor(datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import (
@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 from keepsake.accounts.models import User
 from keepsake.claps.models import MAX_CLAPS, Clap
 from keepsake.memories.models import Memory, MemoryStatus
-from keepsake.pagination import Cursor
+from keepsake.pagination import TOP, Cursor
 from keepsake.privacy import memory_visible, visible_accounts
 
 VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
@@ -43,8 +43,6 @@ _LIMIT = bindparam("limit", type_=Integer())
 _BEFORE = tuple_(
     bindparam("before_at", type_=DateTime(timezone=True)), bindparam("before_id", type_=Uuid())
 )
-# The first page continues from a position above every row, so one statement serves all.
-_TOP = Cursor(datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))
 
 # The policy functions take the viewer as a value; the bound parameter compiles to the
 # same SQL and lets each statement be built once instead of on every request.
@@ -174,7 +172,7 @@ async def clappers(
     after: Cursor | None,
 ) -> list[Clapper]:
     """Who clapped, most recent first, leaving out accounts the author may not see."""
-    before = after or _TOP
+    before = after or TOP
     params = {
         "viewer_id": author_id,
         "memory_id": memory_id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -48,7 +48,7 @@ from keepsake.claps.repository import clap_columns
 from keepsake.graph.models import Follow, FollowState, Mute
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
-from keepsake.pagination import Cursor
+from keepsake.pagination import TOP, Cursor
 from keepsake.privacy import memory_visible
 from keepsake.readdb import ReadDb, ReadQuery
 
@@ -57,14 +57,12 @@ AnySelect = Select[*tuple[Any, ...]]
 
 VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
 _LIMIT = bindparam("limit", type_=Integer())
-_BEFORE = tuple_(
+BEFORE = tuple_(
     bindparam("before_at", type_=DateTime(timezone=True)), bindparam("before_id", type_=Uuid())
 )
-# The first page continues from a position above every row, so one statement serves all.
-_TOP = Cursor(datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))
 
 # The policy takes the viewer as a value; the bound parameter compiles to the same SQL.
-_VISIBLE = memory_visible(
+VISIBLE = memory_visible(
     cast(uuid.UUID, VIEWER),
     author_id=Memory.author_id,
     visibility=Memory.visibility,
@@ -93,7 +91,7 @@ def _newest_first(
     item_id: SQLColumnExpression[uuid.UUID],
 ) -> AnySelect:
     return (
-        query.where(tuple_(created_at, item_id) < _BEFORE)
+        query.where(tuple_(created_at, item_id) < BEFORE)
         .order_by(created_at.desc(), item_id.desc())
         .limit(_LIMIT)
     )
@@ -161,7 +159,7 @@ def _home() -> AnySelect:
     ).subquery("authors")
     recent = _newest_first(
         select(Memory.id, Memory.created_at).where(
-            Memory.author_id == authors.c.author_id, _READY, _VISIBLE
+            Memory.author_id == authors.c.author_id, _READY, VISIBLE
         ),
         Memory.created_at,
         Memory.id,
@@ -180,7 +178,7 @@ def _home() -> AnySelect:
 def _explore() -> AnySelect:
     """Recent public memories of public accounts, walking the partial index backwards."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
-    page = page.where(_PUBLIC_READY, ~User.is_private, _VISIBLE, _not_muted(Memory.author_id))
+    page = page.where(_PUBLIC_READY, ~User.is_private, VISIBLE, _not_muted(Memory.author_id))
     return _cards(_newest_first(page, Memory.created_at, Memory.id))
 
 
@@ -194,7 +192,7 @@ def _hashtag() -> AnySelect:
             MemoryHashtag.tag == bindparam("tag", type_=String()),
             _PUBLIC_READY,
             ~User.is_private,
-            _VISIBLE,
+            VISIBLE,
             _not_muted(Memory.author_id),
         )
     )
@@ -204,13 +202,13 @@ def _hashtag() -> AnySelect:
 def _person() -> AnySelect:
     """One person's memories the viewer may see (all of them, when it is the viewer)."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
-    page = page.where(Memory.author_id == bindparam("author_id", type_=Uuid()), _VISIBLE)
+    page = page.where(Memory.author_id == bindparam("author_id", type_=Uuid()), VISIBLE)
     return _cards(_newest_first(page, Memory.created_at, Memory.id))
 
 
 def _one() -> AnySelect:
     page = select(Memory.id).join(User, User.id == Memory.author_id)
-    return _cards(page.where(Memory.id == bindparam("memory_id", type_=Uuid()), _VISIBLE))
+    return _cards(page.where(Memory.id == bindparam("memory_id", type_=Uuid()), VISIBLE))
 
 
 _PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
@@ -228,7 +226,7 @@ Cards = Sequence[Card]
 
 
 def _page(viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> dict[str, Any]:
-    before = after or _TOP
+    before = after or TOP
     return {
         "viewer_id": viewer_id,
         # One more than asked: its presence says whether a next page exists.

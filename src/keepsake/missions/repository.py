@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from typing import cast
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Integer,
     Uuid,
     and_,
@@ -25,11 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.feeds.repository import VIEWER, AnySelect, card_statement
+from keepsake.feeds.repository import BEFORE, VISIBLE, AnySelect, card_statement
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
-from keepsake.pagination import Cursor, keyset_before
-from keepsake.privacy import memory_visible
+from keepsake.pagination import TOP, Cursor, keyset_before
 
 # Closed missions stay in the default list this long.
 RECENTLY_CLOSED = timedelta(days=30)
@@ -200,19 +197,6 @@ async def winner_memories(db: AsyncSession, mission_id: uuid.UUID) -> set[uuid.U
 
 def _entries() -> AnySelect:
     """A page of a mission's entries the viewer may see, newest memory first, as cards."""
-    before = tuple_(
-        bindparam("before_at", type_=DateTime(timezone=True)),
-        bindparam("before_id", type_=Uuid()),
-    )
-    visible = memory_visible(
-        cast(uuid.UUID, VIEWER),
-        author_id=Memory.author_id,
-        visibility=Memory.visibility,
-        status=Memory.status,
-        hidden_at=Memory.hidden_at,
-        author_status=User.status,
-        author_is_private=User.is_private,
-    )
     page = (
         select(MissionEntry.memory_id.label("id"))
         .join(Memory, Memory.id == MissionEntry.memory_id)
@@ -221,8 +205,8 @@ def _entries() -> AnySelect:
             MissionEntry.mission_id == bindparam("mission_id", type_=Uuid()),
             # Written out, so a prepared statement still matches the partial index.
             MissionEntry.status == literal_column("'entered'"),
-            tuple_(MissionEntry.memory_created_at, MissionEntry.memory_id) < before,
-            visible,
+            tuple_(MissionEntry.memory_created_at, MissionEntry.memory_id) < BEFORE,
+            VISIBLE,
         )
         .order_by(MissionEntry.memory_created_at.desc(), MissionEntry.memory_id.desc())
         .limit(bindparam("limit", type_=Integer()))
@@ -232,12 +216,10 @@ def _entries() -> AnySelect:
 
 # Built once: only the parameters change between requests.
 ENTRIES = _entries()
-# The first page continues from above every row.
-_TOP = Cursor(datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))
 
 
 def entries_params(mission_id: uuid.UUID, limit: int, after: Cursor | None) -> dict[str, object]:
-    before = after or _TOP
+    before = after or TOP
     return {
         "mission_id": mission_id,
         "limit": limit + 1,
