@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any, ClassVar, TypeVar
 
 import anyio.to_thread
 import jwt
@@ -19,6 +21,7 @@ from keepsake.config import PasswordHashProfile, Settings
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
+_T = TypeVar("_T")
 ACCESS_TOKEN_AUDIENCE = "keepsake-api"  # noqa: S105 - a JWT audience, not a secret
 
 # argon2id. Production: RFC 9106's "low memory" profile (t=3, m=64 MiB, p=4). `cheapest`
@@ -101,22 +104,42 @@ class AccessClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
 
+    # The claims a session's token carries (the API's access token, the console's cookie).
+    REQUIRED: ClassVar[tuple[str, ...]] = ("sub", "sid")
 
-def issue_access_token(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
+    def payload(self) -> dict[str, str]:
+        return {"sub": str(self.user_id), "sid": str(self.session_id)}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> AccessClaims:
+        return cls(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
+
+
+def sign_token(
+    settings: Settings, claims: dict[str, str], *, audience: str, now: datetime, ttl: timedelta
+) -> str:
+    """A JWT for `audience`, signed with the active key, which its header names."""
     kid = settings.jwt_active_kid
     payload = {
-        "sub": str(claims.user_id),
-        "sid": str(claims.session_id),
-        "aud": ACCESS_TOKEN_AUDIENCE,
+        **claims,
+        "aud": audience,
         "iat": int(now.timestamp()),
-        "exp": int((now + settings.access_token_ttl).timestamp()),
+        "exp": int((now + ttl).timestamp()),
     }
     key = settings.jwt_keys[kid].get_secret_value()
     return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid})
 
 
-def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
-    """The claims of a valid, unexpired token signed by a known key; None otherwise."""
+def read_token(
+    settings: Settings,
+    token: str,
+    *,
+    audience: str,
+    required: tuple[str, ...],
+    parse: Callable[[dict[str, Any]], _T],
+) -> _T | None:
+    """`parse` of the payload of a valid, unexpired token for `audience` signed by a known
+    key; None otherwise (a payload `parse` rejects included)."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str) or kid not in settings.jwt_keys:
@@ -125,12 +148,33 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
             token,
             settings.jwt_keys[kid].get_secret_value(),
             algorithms=["HS256"],
-            audience=ACCESS_TOKEN_AUDIENCE,
-            options={"require": ["exp", "sub", "sid"]},
+            audience=audience,
+            options={"require": ["exp", *required]},
         )
-        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
+        return parse(payload)
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+def issue_access_token(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
+    return sign_token(
+        settings,
+        claims.payload(),
+        audience=ACCESS_TOKEN_AUDIENCE,
+        now=now,
+        ttl=settings.access_token_ttl,
+    )
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
+    """The claims of a valid, unexpired token signed by a known key; None otherwise."""
+    return read_token(
+        settings,
+        token,
+        audience=ACCESS_TOKEN_AUDIENCE,
+        required=AccessClaims.REQUIRED,
+        parse=AccessClaims.from_payload,
+    )
 
 
 APPEAL_TOKEN_AUDIENCE = "keepsake-appeal"  # noqa: S105 - a JWT audience, not a secret
@@ -143,33 +187,24 @@ def issue_appeal_token(settings: Settings, user_id: uuid.UUID, *, now: datetime)
     Its own audience keeps it from ever passing as an access token: it reads the
     account's strikes and sends appeals, nothing else.
     """
-    kid = settings.jwt_active_kid
-    payload = {
-        "sub": str(user_id),
-        "aud": APPEAL_TOKEN_AUDIENCE,
-        "iat": int(now.timestamp()),
-        "exp": int((now + APPEAL_TOKEN_TTL).timestamp()),
-    }
-    key = settings.jwt_keys[kid].get_secret_value()
-    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid})
+    return sign_token(
+        settings,
+        {"sub": str(user_id)},
+        audience=APPEAL_TOKEN_AUDIENCE,
+        now=now,
+        ttl=APPEAL_TOKEN_TTL,
+    )
 
 
 def read_appeal_token(settings: Settings, token: str) -> uuid.UUID | None:
     """The account of a valid, unexpired appeal token; None otherwise."""
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        if not isinstance(kid, str) or kid not in settings.jwt_keys:
-            return None
-        payload = jwt.decode(
-            token,
-            settings.jwt_keys[kid].get_secret_value(),
-            algorithms=["HS256"],
-            audience=APPEAL_TOKEN_AUDIENCE,
-            options={"require": ["exp", "sub"]},
-        )
-        return uuid.UUID(payload["sub"])
-    except (jwt.PyJWTError, ValueError, TypeError):
-        return None
+    return read_token(
+        settings,
+        token,
+        audience=APPEAL_TOKEN_AUDIENCE,
+        required=("sub",),
+        parse=lambda payload: uuid.UUID(payload["sub"]),
+    )
 
 
 def utcnow() -> datetime:

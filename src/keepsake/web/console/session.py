@@ -9,13 +9,10 @@ a password reset, a suspension) ends the console session too.
 from __future__ import annotations
 
 import hmac
-import uuid
 from datetime import datetime
 
-import jwt
-
 from keepsake.config import Settings
-from keepsake.security import AccessClaims, new_token
+from keepsake.security import AccessClaims, new_token, read_token, sign_token
 
 COOKIE = "keepsake_console"
 CSRF_COOKIE = "keepsake_console_csrf"
@@ -28,32 +25,23 @@ def _key(settings: Settings, kid: str) -> str:
 
 
 def issue(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
-    kid = settings.jwt_active_kid
-    payload = {
-        "sub": str(claims.user_id),
-        "sid": str(claims.session_id),
-        "aud": AUDIENCE,
-        "iat": int(now.timestamp()),
-        "exp": int((now + settings.console_session_ttl).timestamp()),
-    }
-    return jwt.encode(payload, _key(settings, kid), algorithm="HS256", headers={"kid": kid})
+    return sign_token(
+        settings,
+        claims.payload(),
+        audience=AUDIENCE,
+        now=now,
+        ttl=settings.console_session_ttl,
+    )
 
 
 def read(settings: Settings, token: str) -> AccessClaims | None:
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        if not isinstance(kid, str) or kid not in settings.jwt_keys:
-            return None
-        payload = jwt.decode(
-            token,
-            _key(settings, kid),
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            options={"require": ["exp", "sub", "sid"]},
-        )
-        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
-    except (jwt.PyJWTError, ValueError, TypeError):
-        return None
+    return read_token(
+        settings,
+        token,
+        audience=AUDIENCE,
+        required=AccessClaims.REQUIRED,
+        parse=AccessClaims.from_payload,
+    )
 
 
 def new_nonce() -> str:
