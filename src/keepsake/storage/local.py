@@ -40,6 +40,7 @@ from keepsake.storage.base import (
     validate_key,
     validate_keys,
     validate_prefix,
+    validate_viewer,
 )
 from keepsake.storage.signing import UrlSigner
 
@@ -160,23 +161,28 @@ class LocalStorage:
         folder, _, stem = prefix.rpartition("/")
         await anyio.to_thread.run_sync(_delete_matching, self.root / folder, stem)
 
-    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        [url] = await self.media_urls([key], expires_in=expires_in)
+    async def media_url(self, key: str, *, expires_in: timedelta, viewer: str = "") -> str:
+        [url] = await self.media_urls([key], expires_in=expires_in, viewer=viewer)
         return url
 
-    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+    async def media_urls(
+        self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
+    ) -> list[str]:
         expires = media_expiry(expires_in, time.time())
-        return [self._signed_media_url(key, expires) for key in keys]
+        return [self._signed_media_url(key, expires, validate_viewer(viewer)) for key in keys]
 
-    def _sign_media_url(self, key: str, expires: int) -> str:
+    def _sign_media_url(self, key: str, expires: int, viewer: str) -> str:
         validate_key(key)
-        sig = self._signer.sign("GET", key, str(expires))
-        # Both values are URL-safe already (digits; unpadded base64url), so no encoding.
-        return f"{self._public_url}{MEDIA_PATH}/{key}?expires={expires}&sig={sig}"
+        sig = self._signer.sign("GET", key, str(expires), viewer)
+        # All values are URL-safe (digits, base64url, the viewer pattern): no encoding.
+        query = (
+            f"expires={expires}&v={viewer}&sig={sig}" if viewer else f"expires={expires}&sig={sig}"
+        )
+        return f"{self._public_url}{MEDIA_PATH}/{key}?{query}"
 
-    def verify_media(self, key: str, *, expires: int, signature: str) -> None:
+    def verify_media(self, key: str, *, expires: int, viewer: str, signature: str) -> None:
         validate_key(key)
-        if not self._signer.verify(signature, "GET", key, str(expires)):
+        if not self._signer.verify(signature, "GET", key, str(expires), viewer):
             raise InvalidSignature("This media URL is not valid.")
         if expires < time.time():
             raise MediaUrlExpired("This media URL has expired.")

@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from starlette.requests import ClientDisconnect
 
 from keepsake.errors import NotFound, responses
 from keepsake.storage.base import (
+    VIEWER_PATTERN,
     ContentTypeMismatch,
     InvalidKey,
     InvalidSignature,
+    MediaGate,
     MediaUrlExpired,
     ObjectNotFound,
     UploadSizeMismatch,
@@ -34,6 +36,11 @@ def _local_storage(request: Request) -> LocalStorage:
 
 
 Local = Annotated[LocalStorage, Depends(_local_storage)]
+
+
+def _media_gate(request: Request) -> MediaGate:
+    gate: MediaGate = request.app.state.media_gate
+    return gate
 
 
 @router.put(
@@ -80,8 +87,20 @@ async def put_upload(
     response_class=FileResponse,
     responses=responses(InvalidKey, InvalidSignature, MediaUrlExpired, NotFound, ObjectNotFound),
 )
-async def get_media(key: str, expires: int, sig: str, storage: Local) -> FileResponse:
-    storage.verify_media(key, expires=expires, signature=sig)
+async def get_media(
+    key: str,
+    expires: int,
+    sig: str,
+    storage: Local,
+    gate: Annotated[MediaGate, Depends(_media_gate)],
+    v: Annotated[str, Query(pattern=f"^{VIEWER_PATTERN}$")] = "",
+) -> FileResponse:
+    storage.verify_media(key, expires=expires, viewer=v, signature=sig)
+    # The signature says who the URL was made for; whether they may still see the file
+    # (a block, an unfollow, a memory gone `only_me` since) is decided now. Refused
+    # looks exactly like missing.
+    if not await gate.allows(key, v):
+        raise ObjectNotFound(f"No stored object at {key}.")
     media = await storage.media_file(key)
     max_age = max(0, expires - int(time.time()))
     return FileResponse(

@@ -132,11 +132,15 @@ class S3Storage:
             if keys:
                 await self._delete_batch(keys)
 
-    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        [url] = await self.media_urls([key], expires_in=expires_in)
+    async def media_url(self, key: str, *, expires_in: timedelta, viewer: str = "") -> str:
+        [url] = await self.media_urls([key], expires_in=expires_in, viewer=viewer)
         return url
 
-    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+    async def media_urls(
+        self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
+    ) -> list[str]:
+        # No viewer check is possible once S3 or CloudFront serves the bytes: these URLs
+        # are revoked only by expiring (README, Security).
         validate_keys(keys)
         if self._cloudfront_url is not None:
             expires = media_expiry(expires_in, time.time())
