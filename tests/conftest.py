@@ -72,6 +72,7 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "rate_limit_signup_per_ip": 1000,
             "rate_limit_login_per_ip": 1000,
             "rate_limit_login_per_account": 1000,
+            "rate_limit_login_per_account_ip": 1000,
             "rate_limit_refresh_per_ip": 1000,
             "rate_limit_password_per_ip": 1000,
             "rate_limit_password_per_account": 1000,

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_signup_per_ip: int = 10
     rate_limit_login_per_ip: int = 30
-    rate_limit_login_per_account: int = 10
+    rate_limit_login_per_account: int = 100
+    rate_limit_login_per_account_ip: int = 10
     rate_limit_refresh_per_ip: int = 60
     rate_limit_password_per_ip: int = 10
     rate_limit_password_per_account: int = 5
