@@ -134,6 +134,9 @@ class Settings(BaseSettings):
         description="Largest request body outside uploads; larger ones answer 413 while read.",
     )
     upload_ttl: timedelta = timedelta(hours=1)
+    max_open_uploads: int = Field(
+        default=30, ge=1, description="Uploads a person may hold granted and not yet used."
+    )
     max_clip_bytes: int = 200 * 1024 * 1024
     max_avatar_bytes: int = 10 * 1024 * 1024
     max_music_bytes: int = 30 * 1024 * 1024

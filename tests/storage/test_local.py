@@ -47,6 +47,10 @@ class Gate:
         self.asked.append((key, viewer))
         return (key, viewer) not in self.refused
 
+    async def open(self, key: str) -> bool:
+        """As the `UploadGate`: open unless (key, "used") is refused."""
+        return (key, "used") not in self.refused
+
 
 @dataclass
 class Local:
@@ -76,7 +80,7 @@ async def local(tmp_path: Path) -> AsyncIterator[Local]:
     install_error_handlers(app)
     app.include_router(router)
     app.state.storage = storage
-    app.state.media_gate = gate = Gate()
+    app.state.media_gate = app.state.upload_gate = gate = Gate()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
         yield Local(storage, app, http, gate)
 
@@ -144,6 +148,23 @@ async def test_upload_file_replaces_and_serves(local: Local, tmp_path: Path) -> 
     url = await local.storage.media_url("memories/1/poster.jpg", expires_in=MINUTE)
     assert (await local.http.get(url)).content == b"second!"
     assert local.files() == ["memories/1/poster.jpg", "memories/1/poster.jpg~type"]
+
+
+async def test_a_closed_upload_url_refuses_writes_and_keeps_the_bytes(local: Local) -> None:
+    target = await local.presign()
+    assert (await local.put(target)).status_code == 204
+    local.gate.refused.add(("uploads/clip", "used"))
+    assert_problem(await local.put(target, b"y" * len(BODY)), 409, "upload_used")
+    assert (local.storage.root / "uploads/clip").read_bytes() == BODY
+
+
+async def test_a_copy_keeps_its_bytes_when_the_original_is_replaced(local: Local) -> None:
+    assert (await local.put(await local.presign())).status_code == 204
+    await local.storage.copy("uploads/clip", "uploads/clip.claimed")
+    assert (await local.put(await local.presign(), b"y" * len(BODY))).status_code == 204
+    await local.storage.delete(["uploads/clip"])
+    assert await local.storage.stat("uploads/clip.claimed") == StoredObject(len(BODY), "video/mp4")
+    assert (local.storage.root / "uploads/clip.claimed").read_bytes() == BODY
 
 
 async def test_expired_upload_url_is_refused(local: Local) -> None:

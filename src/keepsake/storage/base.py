@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
-from keepsake.errors import AppError, Forbidden, NotFound
+from keepsake.errors import AppError, Conflict, Forbidden, NotFound
 
 # Segments may not start with a dot, so `.` and `..` cannot occur and the local
 # backend's hidden temp files can never be named, written or served through a key.
@@ -80,6 +80,10 @@ class Storage(Protocol):
         """Delete these objects; keys already gone are fine."""
         ...
 
+    async def copy(self, key: str, new_key: str) -> None:
+        """Copy an object to `new_key`, replacing what was there; `key` is left as it is."""
+        ...
+
     async def delete_prefix(self, prefix: str) -> None:
         """Delete every object whose key starts with `prefix` (never empty)."""
         ...
@@ -106,6 +110,12 @@ class MediaGate(Protocol):
     async def allows(self, key: str, viewer: str) -> bool: ...
 
 
+class UploadGate(Protocol):
+    """Whether an upload URL's key may still receive bytes: not once its upload was used."""
+
+    async def open(self, key: str) -> bool: ...
+
+
 class InvalidKey(AppError):
     status = 400
     code = "invalid_storage_key"
@@ -126,6 +136,10 @@ class UploadUrlExpired(Forbidden):
 
 class MediaUrlExpired(Forbidden):
     code = "media_url_expired"
+
+
+class UploadUsed(Conflict):
+    code = "upload_used"
 
 
 class ContentTypeMismatch(AppError):

@@ -18,9 +18,11 @@ from keepsake.storage.base import (
     MediaGate,
     MediaUrlExpired,
     ObjectNotFound,
+    UploadGate,
     UploadSizeMismatch,
     UploadTooLarge,
     UploadUrlExpired,
+    UploadUsed,
 )
 from keepsake.storage.local import MEDIA_PATH, UPLOAD_PATH, LocalStorage
 
@@ -38,6 +40,11 @@ def _local_storage(request: Request) -> LocalStorage:
 Local = Annotated[LocalStorage, Depends(_local_storage)]
 
 
+def _upload_gate(request: Request) -> UploadGate:
+    gate: UploadGate = request.app.state.upload_gate
+    return gate
+
+
 def _media_gate(request: Request) -> MediaGate:
     gate: MediaGate = request.app.state.media_gate
     return gate
@@ -53,6 +60,7 @@ def _media_gate(request: Request) -> MediaGate:
         InvalidSignature,
         UploadUrlExpired,
         NotFound,
+        UploadUsed,
         UploadTooLarge,
         ContentTypeMismatch,
     ),
@@ -65,12 +73,17 @@ async def put_upload(
     sig: str,
     request: Request,
     storage: Local,
+    gate: Annotated[UploadGate, Depends(_upload_gate)],
     content_type: Annotated[str | None, Header()] = None,
     content_length: Annotated[int | None, Header()] = None,
 ) -> Response:
     grant = storage.verify_upload(
         key, expires=expires, content_type=ct, size_bytes=size, signature=sig
     )
+    # Claiming an upload moves its bytes away (`media.service.use_uploads`); its URL must
+    # not quietly start a new object that nothing reads.
+    if not await gate.open(key):
+        raise UploadUsed("This upload was already used; ask for a new upload URL.")
     try:
         await storage.receive_upload(
             grant, request.stream(), content_type=content_type, content_length=content_length

@@ -27,7 +27,11 @@ from keepsake.storage.signing import CloudFrontUrlSigner
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ListObjectsV2OutputTypeDef, ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import (
+        CopySourceTypeDef,
+        ListObjectsV2OutputTypeDef,
+        ObjectIdentifierTypeDef,
+    )
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -118,6 +122,15 @@ class S3Storage:
         valid = validate_keys(keys)
         for start in range(0, len(valid), DELETE_BATCH):
             await self._delete_batch(valid[start : start + DELETE_BATCH])
+
+    async def copy(self, key: str, new_key: str) -> None:
+        validate_key(key)
+        validate_key(new_key)
+        # Server side, in one request: uploads are far below its 5 GB limit.
+        source: CopySourceTypeDef = {"Bucket": self._bucket, "Key": key}
+        await self._run(
+            self._client.copy_object, Bucket=self._bucket, Key=new_key, CopySource=source
+        )
 
     async def delete_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
