@@ -28,6 +28,7 @@ from keepsake.migrate import upgrade
 from keepsake.models import metadata
 from keepsake.worker import in_process_worker, job_resources
 from keepsake.write_limits import Write
+from tests.fixtures.polling import eventually
 
 PASSWORD = "a quiet walk by the sea"
 TEST_JWT_KEY = "test-signing-key-" + "x" * 32
@@ -72,6 +73,7 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., Settings]:
             "rate_limit_signup_per_ip": 1000,
             "rate_limit_login_per_ip": 1000,
             "rate_limit_login_per_account": 1000,
+            "rate_limit_login_per_account_ip": 1000,
             "rate_limit_refresh_per_ip": 1000,
             "rate_limit_password_per_ip": 1000,
             "rate_limit_password_per_account": 1000,
@@ -182,6 +184,26 @@ def sign_up(client: httpx.AsyncClient) -> Callable[..., Any]:
         )
 
     return sign_up_member
+
+
+async def reset_token(
+    client: httpx.AsyncClient, outbox: Path, to: str, *, asked_as: str | None = None
+) -> str:
+    """Ask for a password reset as the apps do (as `asked_as`, else `to`) and wait for the
+    email a job sends (the `worker` fixture must run): the token of that new email."""
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+    response = await client.post("/v1/auth/password/forgot", json={"email": asked_as or to})
+    assert response.status_code == 202, response.text
+
+    def sent() -> str | None:
+        new = set(outbox.glob("*.eml")) - before if outbox.exists() else set()
+        for path in new:
+            message = email.message_from_bytes(path.read_bytes())
+            if message["To"] == to and "Reset" in message["Subject"]:
+                return emailed_token(outbox, to, "Reset your Keepsake password")
+        return None
+
+    return await eventually(sent, seconds=60, what=f"a reset email to {to}")
 
 
 def emailed_token(outbox: Path, to: str, subject_contains: str) -> str:

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_signup_per_ip: int = 10
     rate_limit_login_per_ip: int = 30
-    rate_limit_login_per_account: int = 10
+    rate_limit_login_per_account: int = 100
+    rate_limit_login_per_account_ip: int = 10
     rate_limit_refresh_per_ip: int = 60
     rate_limit_password_per_ip: int = 10
     rate_limit_password_per_account: int = 5
@@ -133,6 +134,9 @@ class Settings(BaseSettings):
         description="Largest request body outside uploads; larger ones answer 413 while read.",
     )
     upload_ttl: timedelta = timedelta(hours=1)
+    max_open_uploads: int = Field(
+        default=30, ge=1, description="Uploads a person may hold granted and not yet used."
+    )
     max_clip_bytes: int = 200 * 1024 * 1024
     max_avatar_bytes: int = 10 * 1024 * 1024
     max_music_bytes: int = 30 * 1024 * 1024

@@ -15,6 +15,8 @@ from keepsake.accounts.providers import JwksCache
 from keepsake.config import Settings
 from keepsake.db import create_engine, libpq_url, sessionmaker
 from keepsake.mailer import build_mailer
+from keepsake.media.upload_gate import UnusedUploadGate
+from keepsake.memories.media_gate import MemoryMediaGate
 from keepsake.observability import Telemetry
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb, read_pool
@@ -47,6 +49,8 @@ def app_lifespan(
             app.state.rate_limiter = RateLimiter(engine, enabled=settings.rate_limit_enabled)
             app.state.mailer = build_mailer(settings)
             app.state.storage = storage
+            app.state.media_gate = MemoryMediaGate(app.state.read_db)
+            app.state.upload_gate = UnusedUploadGate(app.state.read_db)
             app.state.http = http
             app.state.jwks = JwksCache(http, ttl=settings.jwks_cache_ttl)
             app.state.auth_cache = AuthCache(settings.auth_cache_max_entries)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,27 @@ _HIT = text(
 )
 
 
+_COUNTS = text(
+    """
+    SELECT key, hits,
+           extract(epoch FROM window_start + make_interval(secs => window_seconds) - now())
+    FROM rate_limit_counters
+    WHERE key = ANY(:keys) AND window_start + make_interval(secs => window_seconds) > now()
+    """
+)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A counter's hits in its current window, and the seconds until that window ends."""
+
+    hits: int
+    remaining_s: float
+
+    def refuse(self) -> RateLimited:
+        return RateLimited(retry_after=max(1, math.ceil(self.remaining_s)))
+
+
 class RateLimiter:
     def __init__(self, engine: AsyncEngine, *, enabled: bool = True):
         self._engine = engine
@@ -72,11 +94,28 @@ class RateLimiter:
         params = {"key": key, "window": int(window.total_seconds())}
         _check((await db.execute(_HIT, params)).one(), limit)
 
+    async def counts(self, keys: Sequence[str]) -> dict[str, Count]:
+        """The current counts of these keys (absent: none in a running window), one query."""
+        if not self.enabled:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(_COUNTS, {"keys": list(keys)})
+        return {row[0]: Count(int(row[1]), float(row[2])) for row in rows}
+
+    async def add(self, keys: Sequence[str], *, window: timedelta) -> None:
+        """Count one under each key without refusing anything: for limits on failures, which
+        are only known after the attempt and must outlive the request's own rollback."""
+        if not self.enabled:
+            return
+        async with self._engine.begin() as conn:
+            for key in keys:
+                await conn.execute(_HIT, {"key": key, "window": int(window.total_seconds())})
+
 
 def _check(row: Sequence[Any], limit: int) -> None:
-    hits, remaining = int(row[0]), float(row[1])
-    if hits > limit:
-        raise RateLimited(retry_after=max(1, math.ceil(remaining)))
+    count = Count(int(row[0]), float(row[1]))
+    if count.hits > limit:
+        raise count.refuse()
 
 
 async def prune_counters(db: AsyncSession) -> None:

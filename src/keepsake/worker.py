@@ -14,7 +14,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from keepsake import jobs, storage_jobs
-from keepsake.accounts import deletion
+from keepsake.accounts import deletion, link_tasks
 from keepsake.config import Settings
 from keepsake.exports import tasks as export_tasks
 from keepsake.mailer import build_mailer
@@ -31,6 +31,7 @@ JOB_APP = jobs.build_job_app(
         (storage_jobs.NAMESPACE, storage_jobs.blueprint),
         ("push", push_tasks.blueprint),
         ("accounts", deletion.blueprint),
+        ("accounts", link_tasks.blueprint),
         ("exports", export_tasks.blueprint),
     ]
 )

@@ -26,7 +26,7 @@ from keepsake.config import Settings
 from keepsake.main import create_app
 from keepsake.migrate import alembic_config
 from tests.accounts.test_signup_login import assert_problem
-from tests.conftest import PASSWORD, Member, emailed_token, running
+from tests.conftest import PASSWORD, Member, reset_token, running
 from tests.graph.test_graph import statements
 
 SignUp = Callable[..., Awaitable[Member]]
@@ -217,8 +217,7 @@ async def test_a_session_ended_here_is_refused_here_at_once(
 
 
 async def reset_password(client: httpx.AsyncClient, member: Member, settings: Settings) -> None:
-    await client.post("/v1/auth/password/forgot", json={"email": member.email})
-    token = emailed_token(settings.outbox_dir, member.email, "Reset your Keepsake password")
+    token = await reset_token(client, settings.outbox_dir, member.email)
     body = {"token": token, "new_password": "an entirely new phrase"}
     assert (await client.post("/v1/auth/password/reset", json=body)).status_code == 204
 
@@ -230,6 +229,7 @@ async def suspend(engine: AsyncEngine, member: Member) -> None:
         )
 
 
+@pytest.mark.usefixtures("worker")
 async def test_account_changes_reach_every_pod(
     make_settings: Callable[..., Settings],
     sign_up: SignUp,

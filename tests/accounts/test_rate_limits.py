@@ -43,24 +43,54 @@ async def test_login_limited_per_ip_across_two_pods(
         assert other_ip.status_code == 200
 
 
-async def test_login_limited_per_account_from_many_ips(
+async def test_wrong_passwords_from_elsewhere_never_lock_the_owner_out(
     make_settings: Callable[..., Any], sign_up: SignUp
 ) -> None:
     await sign_up("mina")
-    settings = make_settings(rate_limit_login_per_account=2, trust_forwarded_for=True)
+    settings = make_settings(rate_limit_login_per_account_ip=3, trust_forwarded_for=True)
     wrong = {"email": "MINA@example.com", "password": "not the password"}
+    right = {"email": "mina@example.com", "password": PASSWORD}
     async with running(create_app(settings)) as client:
-        for n in range(2):
-            response = await client.post(
-                "/v1/auth/login", json=wrong, headers=from_ip(f"10.1.0.{n}")
-            )
-            assert response.status_code == 401
-        limited = await client.post(
-            "/v1/auth/login",
-            json={**wrong, "email": "mina@example.com"},
-            headers=from_ip("10.1.0.9"),
-        )
-        assert_problem(limited, 429, "rate_limited")
+        statuses = [
+            (
+                await client.post("/v1/auth/login", json=wrong, headers=from_ip("10.1.0.66"))
+            ).status_code
+            for _ in range(5)
+        ]
+        assert statuses == [401, 401, 401, 429, 429]
+        # The guesser's address waits even with the right password...
+        guesser = await client.post("/v1/auth/login", json=right, headers=from_ip("10.1.0.66"))
+        assert_problem(guesser, 429, "rate_limited")
+        # ...the owner's does not.
+        owner = await client.post("/v1/auth/login", json=right, headers=from_ip("10.1.0.1"))
+        assert owner.status_code == 200, owner.text
+
+
+async def test_login_failures_per_account_have_a_ceiling_across_addresses(
+    make_settings: Callable[..., Any], sign_up: SignUp
+) -> None:
+    await sign_up("mina")
+    settings = make_settings(
+        rate_limit_login_per_account=4, rate_limit_login_per_account_ip=3, trust_forwarded_for=True
+    )
+    wrong = {"email": "mina@example.com", "password": "not the password"}
+    right = {**wrong, "password": PASSWORD}
+
+    async def attempt(body: dict[str, str], ip: str) -> int:
+        response = await client.post("/v1/auth/login", json=body, headers=from_ip(ip))
+        return response.status_code
+
+    async with running(create_app(settings)) as client:
+        assert [await attempt(wrong, f"10.3.0.{n}") for n in range(4)] == [401] * 4
+        # Past the ceiling an address with a recent failure is refused, right password or not,
+        # well before its own limit of 3...
+        assert await attempt(wrong, "10.3.0.0") == 429
+        assert await attempt(right, "10.3.0.1") == 429
+        # ...while an address without one still gets its answer: a wrong guess locks it out
+        # next time, the owner's right password gets through.
+        assert await attempt(wrong, "10.3.0.8") == 401
+        assert await attempt(right, "10.3.0.8") == 429
+        assert await attempt(right, "10.3.0.9") == 200
 
 
 async def test_signup_limited_per_ip(make_settings: Callable[..., Any]) -> None:

@@ -176,6 +176,15 @@ async def test_the_author_sees_the_total_and_who_clapped(
     await set_status(engine, ada, "deleting")
     listed = await client.get(f"/v1/memories/{made}/claps", headers=mina.headers)
     assert [i["user"]["handle"] for i in listed.json()["items"]] == ["theo"]
+    # ...and the total agrees with the list, in the memory and in the author's feed cards.
+    read = (await client.get(f"/v1/memories/{made}", headers=mina.headers)).json()
+    assert read["clap_total"] == 5
+    mine = await client.get("/v1/users/mina/memories", headers=mina.headers)
+    assert [m["clap_total"] for m in mine.json()["items"]] == [5]
+    # Lifting the block counts Kai's claps again: nothing was deleted.
+    await client.delete("/v1/users/kai/block", headers=mina.headers)
+    read = (await client.get(f"/v1/memories/{made}", headers=mina.headers)).json()
+    assert read["clap_total"] == 7
 
 
 async def test_only_the_author_reads_the_clap_list(

@@ -15,6 +15,7 @@ from keepsake.worker import in_process_worker, job_resources
 from tests.conftest import PASSWORD, Member, running
 from tests.fixtures.media_factory import write_video
 from tests.fixtures.memory_helpers import create_memory, upload, wait_processed
+from tests.fixtures.polling import eventually
 from tests.fixtures.s3_server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 
@@ -73,11 +74,20 @@ async def test_upload_to_ready_on_s3(
             await upload(client, mina, clips[1], "video/quicktime", http=http),
         ]
         made = await create_memory(client, mina, ids)
+
+        def uploaded() -> set[str]:
+            found = s3.client().list_objects_v2(Bucket=bucket, Prefix="uploads/")
+            return {o["Key"] for o in found.get("Contents", [])}
+
+        # Claiming copied the bytes where no presigned PUT reaches; a job deletes the raw.
+        raw = {f"uploads/{mina.id}/{i}" for i in ids}
+        assert {f"{key}.claimed" for key in raw} <= uploaded()
         state = app.state
         async with in_process_worker(
             job_resources(state.settings, state.sessionmaker, state.storage)
         ):
             memory = await wait_processed(client, mina, made["id"])
+            await eventually(lambda: not raw & uploaded(), what="the raw uploads deleted")
         assert memory["status"] == "ready", memory
         assert memory["clips"][1]["height"] > memory["clips"][1]["width"]
         video = await http.get(memory["clips"][0]["video_url"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,27 @@ BODY = b"a small video, honestly" * 100
 
 
 @dataclass
+class Gate:
+    """The serving route's `MediaGate`: refuses what `refused` holds, records what it was asked."""
+
+    refused: set[tuple[str, str]] = field(default_factory=set)
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    async def allows(self, key: str, viewer: str) -> bool:
+        self.asked.append((key, viewer))
+        return (key, viewer) not in self.refused
+
+    async def open(self, key: str) -> bool:
+        """As the `UploadGate`: open unless (key, "used") is refused."""
+        return (key, "used") not in self.refused
+
+
+@dataclass
 class Local:
     storage: LocalStorage
     app: FastAPI
     http: httpx.AsyncClient
+    gate: Gate
 
     def files(self) -> list[str]:
         """Every file under the storage root, temp files included."""
@@ -63,8 +80,9 @@ async def local(tmp_path: Path) -> AsyncIterator[Local]:
     install_error_handlers(app)
     app.include_router(router)
     app.state.storage = storage
+    app.state.media_gate = app.state.upload_gate = gate = Gate()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
-        yield Local(storage, app, http)
+        yield Local(storage, app, http, gate)
 
 
 class Chunks:
@@ -130,6 +148,23 @@ async def test_upload_file_replaces_and_serves(local: Local, tmp_path: Path) -> 
     url = await local.storage.media_url("memories/1/poster.jpg", expires_in=MINUTE)
     assert (await local.http.get(url)).content == b"second!"
     assert local.files() == ["memories/1/poster.jpg", "memories/1/poster.jpg~type"]
+
+
+async def test_a_closed_upload_url_refuses_writes_and_keeps_the_bytes(local: Local) -> None:
+    target = await local.presign()
+    assert (await local.put(target)).status_code == 204
+    local.gate.refused.add(("uploads/clip", "used"))
+    assert_problem(await local.put(target, b"y" * len(BODY)), 409, "upload_used")
+    assert (local.storage.root / "uploads/clip").read_bytes() == BODY
+
+
+async def test_a_copy_keeps_its_bytes_when_the_original_is_replaced(local: Local) -> None:
+    assert (await local.put(await local.presign())).status_code == 204
+    await local.storage.copy("uploads/clip", "uploads/clip.claimed")
+    assert (await local.put(await local.presign(), b"y" * len(BODY))).status_code == 204
+    await local.storage.delete(["uploads/clip"])
+    assert await local.storage.stat("uploads/clip.claimed") == StoredObject(len(BODY), "video/mp4")
+    assert (local.storage.root / "uploads/clip.claimed").read_bytes() == BODY
 
 
 async def test_expired_upload_url_is_refused(local: Local) -> None:
@@ -339,6 +374,27 @@ async def test_media_url_must_be_signed_and_unexpired(local: Local) -> None:
     # Expiries are rounded up to the grid: ten minutes ago rounds to at least five ago.
     expired = await local.storage.media_url("uploads/clip", expires_in=-10 * MINUTE)
     assert_problem(await local.http.get(expired), 403, "media_url_expired")
+
+
+async def test_media_url_is_signed_for_its_viewer_and_asks_the_gate(local: Local) -> None:
+    await local.storage.upload_file("memories/1/poster.jpg", _file(local, b"poster"), "image/jpeg")
+    url = await local.storage.media_url("memories/1/poster.jpg", expires_in=MINUTE, viewer="ab12")
+    assert parse_qs(urlsplit(url).query)["v"] == ["ab12"]
+
+    assert (await local.http.get(url)).content == b"poster"
+    assert local.gate.asked == [("memories/1/poster.jpg", "ab12")]
+    # Another viewer's name on the same signature is a forgery.
+    assert_problem(await local.http.get(url.replace("v=ab12", "v=cd34")), 403, "invalid_signature")
+    assert_problem(await local.http.get(url.replace("&v=ab12", "")), 403, "invalid_signature")
+    # Refused by the gate looks exactly like missing.
+    local.gate.refused.add(("memories/1/poster.jpg", "ab12"))
+    assert_problem(await local.http.get(url), 404, "object_not_found")
+
+
+def _file(local: Local, content: bytes) -> Path:
+    path = local.storage.root.parent / "source"
+    path.write_bytes(content)
+    return path
 
 
 async def test_media_urls_are_stable_within_an_expiry_step(local: Local) -> None:

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.config import Settings
 from keepsake.main import create_app
-from tests.conftest import PASSWORD, emailed_token, running
+from tests.conftest import PASSWORD, emailed_token, reset_token, running
 from tests.web.html_checks import foreign_urls, meta, parse_strict
 
 SignUp = Callable[..., Any]
@@ -64,12 +65,12 @@ async def test_verify_email_page_confirms_on_post_only(
     assert garbage.status_code == 422
 
 
+@pytest.mark.usefixtures("worker")
 async def test_reset_password_page_keeps_the_api_rules(
     client: httpx.AsyncClient, sign_up: SignUp, settings: Settings
 ) -> None:
     mina = await sign_up("mina")
-    await client.post("/v1/auth/password/forgot", json={"email": mina.email})
-    token = emailed_token(settings.outbox_dir, mina.email, "Reset")
+    token = await reset_token(client, settings.outbox_dir, mina.email)
 
     shown = await client.get("/reset-password", params={"token": token})
     assert shown.status_code == 200

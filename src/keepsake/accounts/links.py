@@ -3,9 +3,12 @@ the password rules every way of setting a password shares."""
 
 from __future__ import annotations
 
+import uuid
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake import jobs
 from keepsake.accounts import repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.models import AccountStatus, OneTimeToken, User
@@ -22,6 +25,7 @@ log = structlog.get_logger("keepsake.accounts")
 VERIFY_EMAIL = "verify_email"
 RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose label
 CONFIRM_SUBJECT = _("Confirm your email for Keepsake")
+SEND_RESET_TASK = "accounts:send_reset_link"
 
 
 class InvalidToken(AppError):
@@ -112,7 +116,11 @@ async def forgot_password(
     client: Client,
     email: str,
 ) -> None:
-    """Always succeeds, so the answer never reveals whether an account exists."""
+    """Always succeeds, so the answer never reveals whether an account exists.
+
+    The request does the same work either way (one lookup, one job) and the job sends the
+    email, so neither the answer nor its timing tells whether the account exists.
+    """
     window = settings.rate_limit_window
     await limiter.hit(
         f"forgot:ip:{client.ip}", limit=settings.rate_limit_password_per_ip, window=window
@@ -123,6 +131,16 @@ async def forgot_password(
         window=window,
     )
     user = await repository.user_by_email(db, email)
+    # The job's arguments (logged by the worker) carry an id, never the email.
+    user_id = str(user.id) if user is not None and user.status == AccountStatus.active else None
+    await jobs.defer(db, SEND_RESET_TASK, user_id=user_id)
+
+
+async def send_reset_link(
+    db: AsyncSession, *, settings: Settings, mailer: Mailer, user_id: uuid.UUID | None
+) -> None:
+    """The reset email `forgot_password` asked for, sent from a job."""
+    user = None if user_id is None else await repository.user_by_id(db, user_id)
     if user is None or user.status != AccountStatus.active:
         return
     await send_link(

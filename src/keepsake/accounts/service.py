@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import text
-from keepsake.accounts import repository
+from keepsake.accounts import lockout, repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
 from keepsake.accounts.links import CONFIRM_SUBJECT, VERIFY_EMAIL, check_password, send_link
@@ -211,17 +211,12 @@ async def log_in(
     email: str,
     password: str,
 ) -> SignedIn:
-    window = settings.rate_limit_window
-    await limiter.hit(
-        f"login:ip:{client.ip}", limit=settings.rate_limit_login_per_ip, window=window
-    )
-    await limiter.hit(
-        f"login:account:{email.lower()}", limit=settings.rate_limit_login_per_account, window=window
-    )
+    await lockout.check(limiter, settings, email, client)
     user = await repository.user_by_email(db, email)
     # The hash is checked even for an unknown email, so timing does not reveal accounts.
     password_ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok:
+        await lockout.failed(limiter, settings, email, client)
         raise InvalidCredentials("The email or password is wrong.")
     tokens = await start_session(db, settings=settings, user=user, client=client)
     return SignedIn(user, tokens)

@@ -69,11 +69,19 @@ def clap_columns(
     cannot drift from the rows (deleted accounts take their claps along), and claps by
     different viewers never wait on a shared counter row. Measured against a counter
     table on 20 memories: +0.04 ms at 10 clappers each, +0.2 ms at 100, +2 ms at 1,000 —
-    paid only on the author's own pages.
+    paid only on the author's own pages. It counts exactly the claps the clap list shows
+    the author: not those of accounts blocked either way, suspended or being deleted.
     """
-    mine, every = aliased(Clap), aliased(Clap)
+    mine, every, clapper = aliased(Clap), aliased(Clap), aliased(User)
     own = select(mine.count).where(mine.memory_id == memory_id, mine.user_id == viewer)
-    total = select(func.coalesce(func.sum(every.count), 0)).where(every.memory_id == memory_id)
+    total = (
+        select(func.coalesce(func.sum(every.count), 0))
+        .join(clapper, clapper.id == every.user_id)
+        .where(
+            every.memory_id == memory_id,
+            visible_accounts(cast(uuid.UUID, viewer), user_id=clapper.id, status=clapper.status),
+        )
+    )
     return (
         own.scalar_subquery(),
         case((author_id == viewer, total.scalar_subquery())),

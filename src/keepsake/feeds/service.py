@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.config import Settings
 from keepsake.feeds import repository
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
+from keepsake.memories.media_gate import for_viewer
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.memories.views import card, media_keys, signed
 from keepsake.music.models import MusicTrack
@@ -84,7 +85,7 @@ async def _cards(
     keys = [
         key for row, p in zip(rows, parts, strict=True) for key in media_keys(row, p.clips, p.track)
     ]
-    urls = await signed(settings, storage, keys)
+    urls = await signed(settings, storage, keys, viewer=for_viewer(viewer_id))
     return [
         card(
             row,

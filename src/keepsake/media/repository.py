@@ -27,6 +27,18 @@ async def for_use(db: AsyncSession, ids: Sequence[uuid.UUID], owner_id: uuid.UUI
     return list((await db.scalars(query)).all())
 
 
+async def open_count(db: AsyncSession, owner_id: uuid.UUID) -> int:
+    """The owner's unused, unexpired uploads, counted under a lock on the owner's uploads so
+    that two concurrent requests cannot both pass a cap."""
+    await db.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"uploads:{owner_id}", 0)))
+    )
+    query = select(func.count()).where(
+        Upload.owner_id == owner_id, Upload.used_at.is_(None), Upload.expires_at > func.now()
+    )
+    return await db.scalar(query) or 0
+
+
 async def mark_used(db: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     await db.execute(update(Upload).where(Upload.id.in_(ids)).values(used_at=func.now()))
 

@@ -26,6 +26,7 @@ router = APIRouter(prefix="/v1", tags=["media"])
     responses=responses(
         *AUTH_ERRORS,
         RateLimited,
+        service.TooManyOpenUploads,
         invalid=("unsupported_content_type", "upload_too_large", "idempotency_key_reused"),
     ),
 )

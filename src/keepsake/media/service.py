@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid, NotFound
@@ -16,6 +17,10 @@ from keepsake.media.schemas import UploadCreate, UploadPublic
 from keepsake.security import utcnow
 from keepsake.storage import keys
 from keepsake.storage.base import Storage
+
+# Raised here and by the local upload route alike; routes list it from this module.
+from keepsake.storage.base import UploadUsed as UploadUsed
+from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 CONTENT_TYPES = {
     UploadPurpose.clip: frozenset(
@@ -34,8 +39,8 @@ class UploadNotFound(NotFound):
     code = "upload_not_found"
 
 
-class UploadUsed(Conflict):
-    code = "upload_used"
+class TooManyOpenUploads(Conflict):
+    code = "too_many_open_uploads"
 
 
 class UploadExpired(Conflict):
@@ -73,6 +78,11 @@ async def create_upload(
             code="upload_too_large",
             field="size_bytes",
         )
+    if await repository.open_count(db, owner.id) >= settings.max_open_uploads:
+        raise TooManyOpenUploads(
+            f"You have {settings.max_open_uploads} uploads not yet used; use them or let them"
+            " expire first."
+        )
     upload_id = uuid.uuid4()
     upload = Upload(
         id=upload_id,
@@ -109,7 +119,9 @@ async def use_uploads(
 ) -> dict[uuid.UUID, Upload]:
     """Claim the owner's uploads for one use; each must be complete, unused and unexpired.
 
-    Someone else's upload is reported exactly like a missing one.
+    Someone else's upload is reported exactly like a missing one. The bytes are copied to
+    `claimed_key`, which the returned uploads carry: on S3 a presigned PUT cannot be
+    withdrawn, so the copy is what keeps a late PUT from replacing what was checked here.
     """
     found = {u.id: u for u in await repository.for_use(db, ids, owner.id)}
     now = utcnow()
@@ -125,4 +137,18 @@ async def use_uploads(
         if stored is None or stored.size != upload.size_bytes:
             raise UploadIncomplete(f"Upload {upload_id} has not received its bytes yet.")
     await repository.mark_used(db, ids)
+    raw = []
+    for upload_id in ids:
+        upload = found[upload_id]
+        raw.append(upload.storage_key)
+        await storage.copy(upload.storage_key, claimed_key(upload.storage_key))
+        upload.storage_key = claimed_key(upload.storage_key)
+    # The raw objects go once this use commits; if it rolls back, the upload is unused and
+    # whole again (its copy is overwritten by the next claim, or swept with it).
+    await jobs.defer(db, DELETE_MEDIA_TASK, keys=raw, prefix=None)
     return found
+
+
+def claimed_key(storage_key: str) -> str:
+    """Where a used upload's bytes are read from: a key no upload URL names."""
+    return f"{storage_key}.claimed"

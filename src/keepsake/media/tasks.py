@@ -6,6 +6,7 @@ import structlog
 
 from keepsake import jobs
 from keepsake.media import repository
+from keepsake.media.service import claimed_key
 
 log = structlog.get_logger("keepsake.media")
 BATCH = 200
@@ -16,6 +17,8 @@ async def sweep_expired_uploads(res: jobs.Resources) -> None:
         expired = await repository.expired_unused(db, limit=BATCH)
         if not expired:
             return
-        await res.storage.delete([upload.storage_key for upload in expired])
+        # A claim that rolled back may have left a copy beside the upload.
+        keys = [upload.storage_key for upload in expired]
+        await res.storage.delete(keys + [claimed_key(key) for key in keys])
         await repository.delete(db, expired)
     log.info("uploads.expired.removed", count=len(expired))

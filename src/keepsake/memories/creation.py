@@ -14,6 +14,7 @@ from keepsake.media import service as uploads
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
+from keepsake.memories.media_gate import for_viewer
 from keepsake.memories.models import Clip, Memory, MemoryStatus
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic
 from keepsake.memories.service import defer_processing
@@ -102,7 +103,8 @@ async def create_memory(
     tags = parse_hashtags(body.caption)
     await repository.insert(db, memory, clips, tags)
     await defer_processing(db, memory.id)
-    urls = await signed(settings, storage, media_keys(memory, clips, track))
+    keys = media_keys(memory, clips, track)
+    urls = await signed(settings, storage, keys, viewer=for_viewer(author.id))
     created = card(
         memory,
         author=author,

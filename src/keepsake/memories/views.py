@@ -80,9 +80,12 @@ def media_keys(
     return keys
 
 
-async def signed(settings: Settings, storage: Storage, keys: list[str]) -> dict[str, str]:
-    """Signed URLs of `keys`, made in one batch (for S3, one trip to a worker thread)."""
-    urls = await storage.media_urls(keys, expires_in=settings.media_url_ttl)
+async def signed(
+    settings: Settings, storage: Storage, keys: list[str], *, viewer: str
+) -> dict[str, str]:
+    """Signed URLs of `keys` for `viewer` (`media_gate`), made in one batch (for S3, one
+    trip to a worker thread)."""
+    urls = await storage.media_urls(keys, expires_in=settings.media_url_ttl, viewer=viewer)
     return dict(zip(keys, urls, strict=True))
 
 

@@ -54,7 +54,9 @@ async def report_case(
     storage: AppStorage,
 ) -> ReportCase:
     """A report with its target as it is (hidden or not, media included) and its history."""
-    return await views.case(db, settings=settings, storage=storage, report_id=report_id)
+    return await views.case(
+        db, settings=settings, storage=storage, report_id=report_id, moderator_id=moderator.id
+    )
 
 
 @router.post(

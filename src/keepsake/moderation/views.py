@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.memories.media_gate import for_moderator
 from keepsake.memories.views import signed
 from keepsake.moderation import audit_repository, repository
 from keepsake.moderation.admin_schemas import (
@@ -119,7 +120,12 @@ def _seen(report: Report, handles: dict[uuid.UUID, str]) -> ReportSeen:
 
 
 async def case(
-    db: AsyncSession, *, settings: Settings, storage: Storage, report_id: uuid.UUID
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    report_id: uuid.UUID,
+    moderator_id: uuid.UUID,
 ) -> ReportCase:
     """The target as it is — hidden or not, media included — for the moderator to judge."""
     found = await repository.report(db, report_id)
@@ -129,7 +135,7 @@ async def case(
     handles = await repository.handles(db, {r.reporter_id for r in reports})
     memory = None
     if found.target_kind == TargetKind.memory:
-        memory = await _memory(db, settings, storage, found.target_id)
+        memory = await _memory(db, settings, storage, found.target_id, moderator_id)
     subject = await repository.user(db, found.target_user_id)
     account = None
     if subject is not None:
@@ -147,7 +153,11 @@ async def case(
 
 
 async def _memory(
-    db: AsyncSession, settings: Settings, storage: Storage, memory_id: uuid.UUID
+    db: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    memory_id: uuid.UUID,
+    moderator_id: uuid.UUID,
 ) -> MemorySeen | None:
     memory = await repository.memory(db, memory_id)
     if memory is None:
@@ -155,7 +165,7 @@ async def _memory(
     author = await repository.user(db, memory.author_id)
     clips = await repository.clips(db, memory.id)
     keys = [k for c in clips for k in (c.video_key, c.poster_key) if k]
-    urls = await signed(settings, storage, keys)
+    urls = await signed(settings, storage, keys, viewer=for_moderator(moderator_id))
     return MemorySeen(
         id=memory.id,
         author_id=memory.author_id,

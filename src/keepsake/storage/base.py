@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
-from keepsake.errors import AppError, Forbidden, NotFound
+from keepsake.errors import AppError, Conflict, Forbidden, NotFound
 
 # Segments may not start with a dot, so `.` and `..` cannot occur and the local
 # backend's hidden temp files can never be named, written or served through a key.
@@ -27,6 +27,10 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&
 # Plain S3 presigned URLs cannot: they carry their signing time.
 MEDIA_EXPIRY_STEP = 300
 SIGNED_URL_CACHE_SIZE = 65_536
+# Who a media URL was signed for (see `MediaGate`): empty, or a short token of letters and
+# digits, so it never needs encoding in a URL and never holds a signing field separator.
+VIEWER_PATTERN = r"[a-z0-9]{1,40}"
+_VIEWER = re.compile(VIEWER_PATTERN)
 
 
 def media_expiry(expires_in: timedelta, now: float) -> int:
@@ -76,17 +80,40 @@ class Storage(Protocol):
         """Delete these objects; keys already gone are fine."""
         ...
 
+    async def copy(self, key: str, new_key: str) -> None:
+        """Copy an object to `new_key`, replacing what was there; `key` is left as it is."""
+        ...
+
     async def delete_prefix(self, prefix: str) -> None:
         """Delete every object whose key starts with `prefix` (never empty)."""
         ...
 
-    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        """A signed GET URL for the object that stops working after `expires_in`."""
+    async def media_url(self, key: str, *, expires_in: timedelta, viewer: str = "") -> str:
+        """A signed GET URL for the object that stops working after `expires_in`.
+
+        `viewer` names who it was signed for: the local backend asks its `MediaGate`,
+        on every read, whether that viewer may still see the object. CloudFront and S3
+        URLs cannot carry that check; they only expire.
+        """
         ...
 
-    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+    async def media_urls(
+        self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
+    ) -> list[str]:
         """`media_url` of each key, in order, made together (a page signs dozens)."""
         ...
+
+
+class MediaGate(Protocol):
+    """Whether a media URL's viewer may still read its object, asked when it is served."""
+
+    async def allows(self, key: str, viewer: str) -> bool: ...
+
+
+class UploadGate(Protocol):
+    """Whether an upload URL's key may still receive bytes: not once its upload was used."""
+
+    async def open(self, key: str) -> bool: ...
 
 
 class InvalidKey(AppError):
@@ -109,6 +136,10 @@ class UploadUrlExpired(Forbidden):
 
 class MediaUrlExpired(Forbidden):
     code = "media_url_expired"
+
+
+class UploadUsed(Conflict):
+    code = "upload_used"
 
 
 class ContentTypeMismatch(AppError):
@@ -146,6 +177,12 @@ def validate_prefix(prefix: str) -> str:
     """A non-empty key prefix; a trailing '/' selects a whole folder."""
     validate_key(prefix.removesuffix("/"))
     return prefix
+
+
+def validate_viewer(viewer: str) -> str:
+    if viewer and not _VIEWER.fullmatch(viewer):
+        raise ValueError(f"not a media URL viewer token: {viewer!r}")
+    return viewer
 
 
 def validate_content_type(content_type: str) -> str:

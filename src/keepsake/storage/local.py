@@ -8,22 +8,18 @@ sees either the whole object or none.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
-from stat import S_ISREG
-from typing import IO
 from urllib.parse import urlencode
 
 import anyio
 import anyio.to_thread
 
+from keepsake.storage import files
 from keepsake.storage.base import (
     SIGNED_URL_CACHE_SIZE,
     ContentTypeMismatch,
@@ -40,13 +36,13 @@ from keepsake.storage.base import (
     validate_key,
     validate_keys,
     validate_prefix,
+    validate_viewer,
 )
+from keepsake.storage.files import MediaFile
 from keepsake.storage.signing import UrlSigner
 
 UPLOAD_PATH = "/v1/storage/upload"
 MEDIA_PATH = "/media"
-_TYPE_SUFFIX = "~type"
-_DEFAULT_TYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -56,13 +52,6 @@ class UploadGrant:
     key: str
     content_type: str
     size_bytes: int
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    path: Path
-    stat: os.stat_result
-    content_type: str
 
 
 class LocalStorage:
@@ -117,7 +106,7 @@ class LocalStorage:
         if content_length is not None and content_length < grant.size_bytes:
             raise _too_small(grant)
         path = self._path(grant.key)
-        temp = await anyio.to_thread.run_sync(_temp_file_beside, path)
+        temp = await anyio.to_thread.run_sync(files.temp_file_beside, path)
         try:
             async with await anyio.open_file(temp, "wb") as out:
                 received = 0
@@ -126,10 +115,10 @@ class LocalStorage:
                     if received > grant.size_bytes:
                         raise _too_large(grant)
                     await out.write(chunk)
-                await anyio.to_thread.run_sync(_sync, out.wrapped)
+                await anyio.to_thread.run_sync(files.sync, out.wrapped)
             if received < grant.size_bytes:
                 raise _too_small(grant)
-            await anyio.to_thread.run_sync(_publish, temp, path, grant.content_type)
+            await anyio.to_thread.run_sync(files.publish, temp, path, grant.content_type)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(partial(temp.unlink, missing_ok=True))
@@ -138,52 +127,60 @@ class LocalStorage:
     async def stat(self, key: str) -> StoredObject | None:
         path = self._path(key)
         try:
-            found = await anyio.to_thread.run_sync(_read_stat, path)
+            found = await anyio.to_thread.run_sync(files.read_stat, path)
         except FileNotFoundError:
             return None
         return StoredObject(size=found.stat.st_size, content_type=found.content_type)
 
     async def download(self, key: str, dest_path: Path) -> None:
-        if not await anyio.to_thread.run_sync(_copy_out, self._path(key), dest_path):
+        if not await anyio.to_thread.run_sync(files.copy_out, self._path(key), dest_path):
             raise ObjectNotFound(f"No stored object at {key}.")
 
     async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
         validate_content_type(content_type)
-        await anyio.to_thread.run_sync(_copy_in, src_path, self._path(key), content_type)
+        await anyio.to_thread.run_sync(files.copy_in, src_path, self._path(key), content_type)
 
     async def delete(self, keys: Iterable[str]) -> None:
         paths = [self._path(key) for key in validate_keys(keys)]
-        await anyio.to_thread.run_sync(_delete_files, paths)
+        await anyio.to_thread.run_sync(files.delete_files, paths)
+
+    async def copy(self, key: str, new_key: str) -> None:
+        await anyio.to_thread.run_sync(files.link, self._path(key), self._path(new_key))
 
     async def delete_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
         folder, _, stem = prefix.rpartition("/")
-        await anyio.to_thread.run_sync(_delete_matching, self.root / folder, stem)
+        await anyio.to_thread.run_sync(files.delete_matching, self.root / folder, stem)
 
-    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        [url] = await self.media_urls([key], expires_in=expires_in)
+    async def media_url(self, key: str, *, expires_in: timedelta, viewer: str = "") -> str:
+        [url] = await self.media_urls([key], expires_in=expires_in, viewer=viewer)
         return url
 
-    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+    async def media_urls(
+        self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
+    ) -> list[str]:
         expires = media_expiry(expires_in, time.time())
-        return [self._signed_media_url(key, expires) for key in keys]
+        return [self._signed_media_url(key, expires, validate_viewer(viewer)) for key in keys]
 
-    def _sign_media_url(self, key: str, expires: int) -> str:
+    def _sign_media_url(self, key: str, expires: int, viewer: str) -> str:
         validate_key(key)
-        sig = self._signer.sign("GET", key, str(expires))
-        # Both values are URL-safe already (digits; unpadded base64url), so no encoding.
-        return f"{self._public_url}{MEDIA_PATH}/{key}?expires={expires}&sig={sig}"
+        sig = self._signer.sign("GET", key, str(expires), viewer)
+        # All values are URL-safe (digits, base64url, the viewer pattern): no encoding.
+        query = (
+            f"expires={expires}&v={viewer}&sig={sig}" if viewer else f"expires={expires}&sig={sig}"
+        )
+        return f"{self._public_url}{MEDIA_PATH}/{key}?{query}"
 
-    def verify_media(self, key: str, *, expires: int, signature: str) -> None:
+    def verify_media(self, key: str, *, expires: int, viewer: str, signature: str) -> None:
         validate_key(key)
-        if not self._signer.verify(signature, "GET", key, str(expires)):
+        if not self._signer.verify(signature, "GET", key, str(expires), viewer):
             raise InvalidSignature("This media URL is not valid.")
         if expires < time.time():
             raise MediaUrlExpired("This media URL has expired.")
 
     async def media_file(self, key: str) -> MediaFile:
         try:
-            return await anyio.to_thread.run_sync(_read_stat, self._path(key))
+            return await anyio.to_thread.run_sync(files.read_stat, self._path(key))
         except FileNotFoundError:
             raise ObjectNotFound(f"No stored object at {key}.") from None
 
@@ -202,92 +199,3 @@ def _too_large(grant: UploadGrant) -> UploadTooLarge:
 
 def _too_small(grant: UploadGrant) -> UploadSizeMismatch:
     return UploadSizeMismatch(f"This upload must be exactly {grant.size_bytes} bytes.")
-
-
-def _type_path(path: Path) -> Path:
-    return path.with_name(path.name + _TYPE_SUFFIX)
-
-
-def _temp_file_beside(path: Path) -> Path:
-    # Same folder, so the final rename never crosses file systems and stays atomic;
-    # a leading dot, so no key can ever name it.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
-    os.close(fd)
-    return Path(name)
-
-
-def _publish(temp: Path, path: Path, content_type: str) -> None:
-    # The type goes first: once the bytes appear, their type is already there.
-    type_temp = _temp_file_beside(path)
-    try:
-        type_temp.write_text(content_type)
-        type_temp.replace(_type_path(path))
-    except BaseException:
-        type_temp.unlink(missing_ok=True)
-        raise
-    temp.replace(path)
-
-
-def _copy_in(src: Path, path: Path, content_type: str) -> None:
-    temp = _temp_file_beside(path)
-    try:
-        with src.open("rb") as source, temp.open("wb") as out:
-            shutil.copyfileobj(source, out)
-            _sync(out)
-        _publish(temp, path, content_type)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def _sync(out: IO[bytes]) -> None:
-    out.flush()
-    os.fsync(out.fileno())
-
-
-def _copy_out(path: Path, dest: Path) -> bool:
-    try:
-        source = path.open("rb")
-    except (FileNotFoundError, IsADirectoryError):
-        return False
-    with source, dest.open("wb") as out:
-        shutil.copyfileobj(source, out)
-    return True
-
-
-def _read_stat(path: Path) -> MediaFile:
-    stat = path.stat()
-    if not S_ISREG(stat.st_mode):
-        # A folder holding longer keys is not an object, as on S3.
-        raise FileNotFoundError(path)
-    try:
-        content_type = _type_path(path).read_text()
-    except FileNotFoundError:
-        content_type = _DEFAULT_TYPE
-    return MediaFile(path=path, stat=stat, content_type=content_type)
-
-
-def _delete_files(paths: list[Path]) -> None:
-    for path in paths:
-        if not path.is_dir():
-            path.unlink(missing_ok=True)
-        _type_path(path).unlink(missing_ok=True)
-
-
-def _delete_matching(folder: Path, stem: str) -> None:
-    """Delete what `folder/stem*` names; an empty stem deletes the whole folder."""
-    if not stem:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    try:
-        entries = list(folder.iterdir())
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        if not entry.name.startswith(stem):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)

@@ -5,20 +5,24 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from starlette.requests import ClientDisconnect
 
 from keepsake.errors import NotFound, responses
 from keepsake.storage.base import (
+    VIEWER_PATTERN,
     ContentTypeMismatch,
     InvalidKey,
     InvalidSignature,
+    MediaGate,
     MediaUrlExpired,
     ObjectNotFound,
+    UploadGate,
     UploadSizeMismatch,
     UploadTooLarge,
     UploadUrlExpired,
+    UploadUsed,
 )
 from keepsake.storage.local import MEDIA_PATH, UPLOAD_PATH, LocalStorage
 
@@ -36,6 +40,16 @@ def _local_storage(request: Request) -> LocalStorage:
 Local = Annotated[LocalStorage, Depends(_local_storage)]
 
 
+def _upload_gate(request: Request) -> UploadGate:
+    gate: UploadGate = request.app.state.upload_gate
+    return gate
+
+
+def _media_gate(request: Request) -> MediaGate:
+    gate: MediaGate = request.app.state.media_gate
+    return gate
+
+
 @router.put(
     UPLOAD_PATH + "/{key:path}",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -46,6 +60,7 @@ Local = Annotated[LocalStorage, Depends(_local_storage)]
         InvalidSignature,
         UploadUrlExpired,
         NotFound,
+        UploadUsed,
         UploadTooLarge,
         ContentTypeMismatch,
     ),
@@ -58,12 +73,17 @@ async def put_upload(
     sig: str,
     request: Request,
     storage: Local,
+    gate: Annotated[UploadGate, Depends(_upload_gate)],
     content_type: Annotated[str | None, Header()] = None,
     content_length: Annotated[int | None, Header()] = None,
 ) -> Response:
     grant = storage.verify_upload(
         key, expires=expires, content_type=ct, size_bytes=size, signature=sig
     )
+    # Claiming an upload moves its bytes away (`media.service.use_uploads`); its URL must
+    # not quietly start a new object that nothing reads.
+    if not await gate.open(key):
+        raise UploadUsed("This upload was already used; ask for a new upload URL.")
     try:
         await storage.receive_upload(
             grant, request.stream(), content_type=content_type, content_length=content_length
@@ -80,8 +100,20 @@ async def put_upload(
     response_class=FileResponse,
     responses=responses(InvalidKey, InvalidSignature, MediaUrlExpired, NotFound, ObjectNotFound),
 )
-async def get_media(key: str, expires: int, sig: str, storage: Local) -> FileResponse:
-    storage.verify_media(key, expires=expires, signature=sig)
+async def get_media(
+    key: str,
+    expires: int,
+    sig: str,
+    storage: Local,
+    gate: Annotated[MediaGate, Depends(_media_gate)],
+    v: Annotated[str, Query(pattern=f"^{VIEWER_PATTERN}$")] = "",
+) -> FileResponse:
+    storage.verify_media(key, expires=expires, viewer=v, signature=sig)
+    # The signature says who the URL was made for; whether they may still see the file
+    # (a block, an unfollow, a memory gone `only_me` since) is decided now. Refused
+    # looks exactly like missing.
+    if not await gate.allows(key, v):
+        raise ObjectNotFound(f"No stored object at {key}.")
     media = await storage.media_file(key)
     max_age = max(0, expires - int(time.time()))
     return FileResponse(

@@ -27,7 +27,11 @@ from keepsake.storage.signing import CloudFrontUrlSigner
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ListObjectsV2OutputTypeDef, ObjectIdentifierTypeDef
+    from mypy_boto3_s3.type_defs import (
+        CopySourceTypeDef,
+        ListObjectsV2OutputTypeDef,
+        ObjectIdentifierTypeDef,
+    )
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -119,6 +123,15 @@ class S3Storage:
         for start in range(0, len(valid), DELETE_BATCH):
             await self._delete_batch(valid[start : start + DELETE_BATCH])
 
+    async def copy(self, key: str, new_key: str) -> None:
+        validate_key(key)
+        validate_key(new_key)
+        # Server side, in one request: uploads are far below its 5 GB limit.
+        source: CopySourceTypeDef = {"Bucket": self._bucket, "Key": key}
+        await self._run(
+            self._client.copy_object, Bucket=self._bucket, Key=new_key, CopySource=source
+        )
+
     async def delete_prefix(self, prefix: str) -> None:
         validate_prefix(prefix)
         # Listing is lazy and paginated, so any number of keys is deleted in batches
@@ -132,11 +145,15 @@ class S3Storage:
             if keys:
                 await self._delete_batch(keys)
 
-    async def media_url(self, key: str, *, expires_in: timedelta) -> str:
-        [url] = await self.media_urls([key], expires_in=expires_in)
+    async def media_url(self, key: str, *, expires_in: timedelta, viewer: str = "") -> str:
+        [url] = await self.media_urls([key], expires_in=expires_in, viewer=viewer)
         return url
 
-    async def media_urls(self, keys: Sequence[str], *, expires_in: timedelta) -> list[str]:
+    async def media_urls(
+        self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
+    ) -> list[str]:
+        # No viewer check is possible once S3 or CloudFront serves the bytes: these URLs
+        # are revoked only by expiring (README, Security).
         validate_keys(keys)
         if self._cloudfront_url is not None:
             expires = media_expiry(expires_in, time.time())
