@@ -120,7 +120,7 @@ async def use_uploads(
     """Claim the owner's uploads for one use; each must be complete, unused and unexpired.
 
     Someone else's upload is reported exactly like a missing one. The bytes are copied to
-    `claimed_key`, which the returned uploads carry: on S3 a presigned PUT cannot be
+    `keys.claimed`, which the returned uploads carry: on S3 a presigned PUT cannot be
     withdrawn, so the copy is what keeps a late PUT from replacing what was checked here.
     """
     found = {u.id: u for u in await repository.for_use(db, ids, owner.id)}
@@ -141,14 +141,9 @@ async def use_uploads(
     for upload_id in ids:
         upload = found[upload_id]
         raw.append(upload.storage_key)
-        await storage.copy(upload.storage_key, claimed_key(upload.storage_key))
-        upload.storage_key = claimed_key(upload.storage_key)
+        await storage.copy(upload.storage_key, keys.claimed(upload.storage_key))
+        upload.storage_key = keys.claimed(upload.storage_key)
     # The raw objects go once this use commits; if it rolls back, the upload is unused and
     # whole again (its copy is overwritten by the next claim, or swept with it).
     await jobs.defer(db, DELETE_MEDIA_TASK, keys=raw, prefix=None)
     return found
-
-
-def claimed_key(storage_key: str) -> str:
-    """Where a used upload's bytes are read from: a key no upload URL names."""
-    return f"{storage_key}.claimed"

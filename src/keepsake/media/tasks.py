@@ -6,7 +6,7 @@ import structlog
 
 from keepsake import jobs
 from keepsake.media import repository
-from keepsake.media.service import claimed_key
+from keepsake.storage import keys as storage_keys
 
 log = structlog.get_logger("keepsake.media")
 BATCH = 200
@@ -19,6 +19,6 @@ async def sweep_expired_uploads(res: jobs.Resources) -> None:
             return
         # A claim that rolled back may have left a copy beside the upload.
         keys = [upload.storage_key for upload in expired]
-        await res.storage.delete(keys + [claimed_key(key) for key in keys])
+        await res.storage.delete(keys + [storage_keys.claimed(key) for key in keys])
         await repository.delete(db, expired)
     log.info("uploads.expired.removed", count=len(expired))

@@ -15,6 +15,11 @@ def upload(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
     return f"uploads/{owner_id}/{upload_id}"
 
 
+def claimed(upload_key: str) -> str:
+    """Where a used upload's bytes are read from: a key no upload URL names."""
+    return f"{upload_key}.claimed"
+
+
 def avatar(user_id: uuid.UUID) -> str:
     """A fresh key each time, so a cached old picture can never pose as the new one."""
     return f"avatars/{user_id}/{uuid.uuid4().hex}"
