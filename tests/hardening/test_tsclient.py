@@ -42,7 +42,8 @@ def test_the_generated_client_compiles_strictly_and_walks_the_journey(
     server: Server, tmp_path: Path
 ) -> None:
     npm, node = shutil.which("npm"), shutil.which("node")
-    assert npm and node, "Node.js and npm are needed for the TypeScript client check"
+    assert npm, "npm is needed for the TypeScript client check"
+    assert node, "Node.js is needed for the TypeScript client check"
     run(npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund")
     # Defaults make a request field optional, as the server reads it; openapi-typescript
     # would otherwise mark every field with a default as required.
