@@ -33,7 +33,7 @@ SESSION_ENDING = (
     "delete_me_v1_me_delete",
 )
 # Bounds the run to a few minutes on two cores; the fixed seed keeps CI reproducible.
-MAX_EXAMPLES = "20"
+MAX_EXAMPLES = "10"
 SEED = "20261205"
 RUN_TIMEOUT = 900
 

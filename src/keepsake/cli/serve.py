@@ -71,7 +71,7 @@ def serve(args: argparse.Namespace) -> None:
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
     settings = serve_address.with_public_url(settings, sock)
-    with sock, database_url(settings) as url:
+    with sock, database_url(settings, supervise=True) as url:
         apply_migrations(url)
         announce(settings, url)
         app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
