@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from keepsake.storage.base import (
     InvalidSignature,
     MediaUrlExpired,
     ObjectNotFound,
+    StorageFull,
     UploadSizeMismatch,
     UploadTooLarge,
     UploadUrlExpired,
@@ -48,6 +50,7 @@ Local = Annotated[LocalStorage, Depends(_local_storage)]
         NotFound,
         UploadTooLarge,
         ContentTypeMismatch,
+        StorageFull,
     ),
 )
 async def put_upload(
@@ -73,6 +76,11 @@ async def put_upload(
     except ClientDisconnect:
         # A phone losing its connection is routine, not a server error.
         raise UploadSizeMismatch("The upload ended before all its bytes arrived.") from None
+    except OSError as error:
+        # The partial file is gone already (receive_upload removes it on any error).
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise StorageFull("The server's media storage is full; try again later.") from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
