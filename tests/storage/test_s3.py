@@ -336,9 +336,9 @@ async def test_an_unreachable_s3_is_storage_unavailable(tmp_path: Path) -> None:
 
     with pytest.raises(StorageUnavailable) as refused:
         await storage.stat("uploads/clip")
+    clip = tmp_path / "one.mp4"
+    clip.write_bytes(b"\0" * 64)
     with pytest.raises(StorageUnavailable):
-        clip = tmp_path / "one.mp4"
-        clip.write_bytes(b"\0" * 64)
         await storage.upload_file("clips/one.mp4", clip, "video/mp4")
 
     assert refused.value.status == 503
