@@ -214,6 +214,14 @@ class Settings(BaseSettings):
         default=timedelta(seconds=20),
         description="After SIGTERM, how long `keepsake serve` lets in-flight requests finish.",
     )
+    shutdown_timeout: timedelta = Field(
+        default=timedelta(seconds=20),
+        description=(
+            "After SIGTERM, the longest `keepsake serve` takes to exit, whatever the "
+            "database's state: then it exits with status 1, and jobs cut short go back to "
+            "the queue (stalled_job_timeout)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

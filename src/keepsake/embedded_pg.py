@@ -15,6 +15,7 @@ import os
 import pwd
 import subprocess
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -72,20 +73,45 @@ class EmbeddedPostgres:
         if self._adopt_orphan():
             self.progress("found PostgreSQL still running from an earlier run; reusing it")
         else:
-            self._remove_stale_socket_locks()
             self.progress("starting PostgreSQL…")
-            self._pg_ctl(
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-l",
-                str(self.pgdata / "server.log"),
-                "-o",
-                self._postgres_options(),
-            )
+            self._start_server()
         self._ensure_database()
         return self.url()
+
+    def restart_if_down(self) -> bool:
+        """Start the server again if its postmaster is gone (killed, crashed); True if so.
+
+        PostgreSQL recovers from its write-ahead log on start, so every committed write
+        is there again; until then the API answers 503 with Retry-After.
+        """
+        if self._running_pid() is not None:
+            return False
+        self.progress("PostgreSQL is not running; starting it again…")
+        self._start_server()
+        self.progress("PostgreSQL is back")
+        return True
+
+    @contextlib.contextmanager
+    def supervised(self, interval_s: float = 1.0) -> Iterator[None]:
+        """While inside, a thread brings the server back whenever it stops by itself."""
+        stopping = threading.Event()
+
+        def watch() -> None:
+            while not stopping.wait(interval_s):
+                try:
+                    self.restart_if_down()
+                except EmbeddedPostgresError as exc:
+                    # Backends of the killed server may still hold its shared memory for a
+                    # moment; the next round tries again.
+                    self.progress(f"PostgreSQL did not start yet: {exc}")
+
+        watcher = threading.Thread(target=watch, name="embedded-postgres-supervisor", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stopping.set()
+            watcher.join()
 
     def stop(self) -> None:
         if self._running_pid() is not None:
@@ -165,6 +191,19 @@ class EmbeddedPostgres:
             pid_file.unlink(missing_ok=True)
             return None
         return pid
+
+    def _start_server(self) -> None:
+        self._remove_stale_socket_locks()
+        self._pg_ctl(
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.pgdata / "server.log"),
+            "-o",
+            self._postgres_options(),
+        )
 
     def _remove_stale_socket_locks(self) -> None:
         """A postmaster killed with -9 leaves its socket lock behind, and PostgreSQL refuses

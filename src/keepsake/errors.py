@@ -14,7 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from keepsake.eventlog import RepeatedEvent
+
 log = structlog.get_logger("keepsake")
+# `count` occurrences in the last `seconds` (None on the first line of an outage).
+database_unavailable = RepeatedEvent(log, "database.unavailable")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -234,7 +238,7 @@ def database_unreachable(error: BaseException) -> bool:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not database_unreachable(exc):
         raise exc
-    log.warning("database.unavailable", path=request.url.path, error=repr(exc))
+    database_unavailable.record(path=request.url.path, error=repr(exc))
     problem = Problem(
         title=Unavailable.title,
         status=Unavailable.status,

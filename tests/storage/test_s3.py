@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import httpx
 import pytest
+from botocore.config import Config as BotoConfig
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -25,7 +28,13 @@ from keepsake.config import Settings
 from keepsake.errors import install_error_handlers
 from keepsake.storage import S3Storage, build_storage
 from keepsake.storage import s3 as s3_module
-from keepsake.storage.base import MEDIA_EXPIRY_STEP, ObjectNotFound, StoredObject, UploadTarget
+from keepsake.storage.base import (
+    MEDIA_EXPIRY_STEP,
+    ObjectNotFound,
+    StorageUnavailable,
+    StoredObject,
+    UploadTarget,
+)
 from keepsake.storage.router import router
 from keepsake.storage.signing import CloudFrontUrlSigner
 from tests.accounts.test_signup_login import assert_problem
@@ -309,3 +318,28 @@ async def test_build_storage_with_cloudfront(
     signature = _cloudfront_b64decode(params["Signature"])
     public = cloudfront_key.public_key()
     public.verify(signature, policy, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+
+
+async def test_an_unreachable_s3_is_storage_unavailable(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    storage = S3Storage(client, "media")
+
+    with pytest.raises(StorageUnavailable) as refused:
+        await storage.stat("uploads/clip")
+    clip = tmp_path / "one.mp4"
+    clip.write_bytes(b"\0" * 64)
+    with pytest.raises(StorageUnavailable):
+        await storage.upload_file("clips/one.mp4", clip, "video/mp4")
+
+    assert refused.value.status == 503
+    assert refused.value.code == "storage_unavailable"

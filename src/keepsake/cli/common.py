@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +39,9 @@ def load_settings(data_dir: Path | None) -> Settings:
 
 
 @contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """The configured database, or an embedded one that is stopped on the way out."""
+def database_url(settings: Settings, *, supervise: bool = False) -> Iterator[str]:
+    """The configured database, or an embedded one that is stopped on the way out (and,
+    with `supervise`, started again meanwhile if it stops by itself)."""
     if settings.database_url is not None:
         yield settings.database_url.get_secret_value()
         return
@@ -49,7 +50,8 @@ def database_url(settings: Settings) -> Iterator[str]:
     # server belongs to another Keepsake process, and stop() must not touch it.
     url = postgres.start()
     try:
-        yield url
+        with postgres.supervised() if supervise else nullcontext():
+            yield url
     finally:
         postgres.stop()
 

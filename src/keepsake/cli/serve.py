@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import socket
+import threading
 from types import FrameType
 
 import uvicorn
@@ -23,17 +25,39 @@ from keepsake.config import Settings
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, announcing its address once it accepts connections."""
+    """uvicorn's server, announcing its address once it accepts connections, and exiting
+    at the latest `shutdown_timeout` after the first SIGTERM/SIGINT."""
 
-    def __init__(self, config: uvicorn.Config, public_url: str) -> None:
+    def __init__(self, config: uvicorn.Config, public_url: str, shutdown_timeout: float) -> None:
         super().__init__(config)
         self.public_url = public_url
+        self.shutdown_timeout = shutdown_timeout
+        self.deadline: threading.Timer | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.deadline is None:
+            # Draining, the worker's goodbye and stopping PostgreSQL may each wait on a
+            # database that does not answer; Kubernetes would then kill the pod anyway.
+            self.deadline = threading.Timer(
+                self.shutdown_timeout, overran, (self.shutdown_timeout,)
+            )
+            self.deadline.daemon = True
+            self.deadline.start()
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             progress(f"ready; URLs handed out start with {self.public_url}")
             progress(f"API docs at {self.public_url}/docs")
+
+
+def overran(timeout: float) -> None:
+    progress(
+        f"shutdown did not finish within {timeout:.0f}s; exiting now "
+        "(jobs cut short go back to the queue)"
+    )
+    os._exit(1)
 
 
 def ignore_signal(signum: int, frame: FrameType | None) -> None:
@@ -71,7 +95,7 @@ def serve(args: argparse.Namespace) -> None:
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
     settings = serve_address.with_public_url(settings, sock)
-    with sock, database_url(settings) as url:
+    with sock, database_url(settings, supervise=True) as url:
         apply_migrations(url)
         announce(settings, url)
         app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
@@ -90,4 +114,5 @@ def serve(args: argparse.Namespace) -> None:
         )
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, ignore_signal)
-        Server(config, settings.public_url).run(sockets=[sock])
+        shutdown_timeout = settings.shutdown_timeout.total_seconds()
+        Server(config, settings.public_url, shutdown_timeout).run(sockets=[sock])

@@ -57,7 +57,10 @@ StrikeHolder = Annotated[uuid.UUID, Depends(_strike_holder)]
     status_code=201,
     response_model=ReportPublic,
     responses={
-        200: {"description": "You already had an open report on this target: that one."},
+        200: {
+            "description": "You already had an open report on this target: that one.",
+            "model": ReportPublic,
+        },
         **responses(
             *AUTH_ERRORS,
             RateLimited,

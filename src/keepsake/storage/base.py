@@ -154,6 +154,21 @@ class UploadTooLarge(AppError):
     title = "Upload too large"
 
 
+class StorageFull(AppError):
+    status = 507
+    code = "storage_full"
+    title = "Storage full"
+
+
+class StorageUnavailable(AppError):
+    status = 503
+    code = "storage_unavailable"
+    title = "Storage unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5):
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class UploadSizeMismatch(AppError):
     status = 400
     code = "upload_size_mismatch"

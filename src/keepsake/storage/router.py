@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from keepsake.storage.base import (
     MediaGate,
     MediaUrlExpired,
     ObjectNotFound,
+    StorageFull,
     UploadGate,
     UploadSizeMismatch,
     UploadTooLarge,
@@ -63,6 +65,7 @@ def _media_gate(request: Request) -> MediaGate:
         UploadUsed,
         UploadTooLarge,
         ContentTypeMismatch,
+        StorageFull,
     ),
 )
 async def put_upload(
@@ -74,8 +77,10 @@ async def put_upload(
     request: Request,
     storage: Local,
     gate: Annotated[UploadGate, Depends(_upload_gate)],
-    content_type: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
+    # Set by the HTTP client from the body, never by a caller: generated clients and the
+    # fuzzer must not be told to send them.
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     grant = storage.verify_upload(
         key, expires=expires, content_type=ct, size_bytes=size, signature=sig
@@ -91,6 +96,11 @@ async def put_upload(
     except ClientDisconnect:
         # A phone losing its connection is routine, not a server error.
         raise UploadSizeMismatch("The upload ended before all its bytes arrived.") from None
+    except OSError as error:
+        # The partial file is gone already (receive_upload removes it on any error).
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise StorageFull("The server's media storage is full; try again later.") from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

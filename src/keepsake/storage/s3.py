@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import anyio.to_thread
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from keepsake.storage.base import (
     SIGNED_URL_CACHE_SIZE,
     ObjectNotFound,
+    StorageUnavailable,
     StoredObject,
     UploadTarget,
     media_expiry,
@@ -188,7 +190,11 @@ class S3Storage:
 
     @staticmethod
     async def _run(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await anyio.to_thread.run_sync(partial(call, *args, **kwargs))
+        try:
+            return await anyio.to_thread.run_sync(partial(call, *args, **kwargs))
+        except (BotoConnectionError, HTTPClientError) as error:
+            # S3 (or the network to it) is down: nothing was stored, the caller may retry.
+            raise StorageUnavailable("The media storage cannot be reached just now.") from error
 
 
 def _next_page(
