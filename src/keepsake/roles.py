@@ -10,6 +10,7 @@ from fastapi import Depends
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.accounts.models import Role, User
 from keepsake.errors import Forbidden
+from keepsake.i18n.catalog import _
 
 
 class ForbiddenRole(Forbidden):
@@ -23,7 +24,7 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
     async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
-            raise ForbiddenRole(f"This needs the {names} role.")
+            raise ForbiddenRole(_("This needs the {roles} role."), params={"roles": names})
         return user
 
     return check

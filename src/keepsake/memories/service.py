@@ -15,6 +15,7 @@ from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.media import service as uploads
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.memories import repository
@@ -73,18 +74,22 @@ def _check_limits(settings: Settings, body: MemoryCreate) -> list[uuid.UUID]:
     """The upload ids of the clips, once the body is within the limits."""
     if len(body.clips) > settings.max_clips:
         raise Invalid(
-            f"A memory has at most {settings.max_clips} clips.",
+            _("A memory has at most {limit} clips."),
             code="too_many_clips",
             field="clips",
+            params={"limit": settings.max_clips},
         )
     ids = [clip.upload_id for clip in body.clips]
     if len(set(ids)) != len(ids):
-        raise Invalid("Each upload can be one clip only.", code="duplicate_upload", field="clips")
+        raise Invalid(
+            _("Each upload can be one clip only."), code="duplicate_upload", field="clips"
+        )
     if len(body.caption) > settings.max_caption_chars:
         raise Invalid(
-            f"A caption is at most {settings.max_caption_chars} characters.",
+            _("A caption is at most {limit} characters."),
             code="caption_too_long",
             field="caption",
+            params={"limit": settings.max_caption_chars},
         )
     return ids
 
@@ -95,7 +100,7 @@ async def _track(db: AsyncSession, body: MemoryCreate) -> MusicTrack | None:
         track = await music.track(db, body.music_track_id)
         if track is None:
             raise Invalid(
-                "No such music track.", code="music_track_not_found", field="music_track_id"
+                _("No such music track."), code="music_track_not_found", field="music_track_id"
             )
     return track
 
@@ -164,7 +169,7 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
     """The memory and its author, or 404 when the viewer may not see it (or it is gone)."""
     memory = await repository.get(db, memory_id)
     if memory is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     author = await graph.person_by_id(db, viewer_id=viewer.id, user_id=memory.author_id)
     ready = memory.status == MemoryStatus.ready
     if author is None or not can_see_memory(
@@ -174,7 +179,7 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
         ready=ready,
         hidden=memory.hidden_at is not None,
     ):
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return memory, author
 
 
@@ -186,7 +191,7 @@ async def get_memory(
         db, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
     )
     if card is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return card
 
 
@@ -198,17 +203,17 @@ async def read_memory(
         db, settings=settings, storage=storage, viewer_id=viewer_id, memory_id=memory_id
     )
     if card is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return card
 
 
 async def _own(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> Memory:
-    memory, _ = await _visible(db, viewer, memory_id)
+    memory, _card = await _visible(db, viewer, memory_id)
     if memory.author_id != viewer.id:
-        raise NotAuthor("Only the author can change or delete a memory.")
+        raise NotAuthor(_("Only the author can change or delete a memory."))
     locked = await repository.get(db, memory_id, lock=True)
     if locked is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return locked
 
 
@@ -237,7 +242,7 @@ async def update_memory(
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
     memory = await _own(db, viewer, memory_id)
     if memory.hidden_at is not None and utcnow() < memory.hidden_at + APPEAL_WINDOW:
-        raise UnderModeration("A hidden memory is kept while its appeal window is open.")
+        raise UnderModeration(_("A hidden memory is kept while its appeal window is open."))
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     keys = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
     await withdraw_memory(db, memory.id, now=utcnow())

@@ -12,6 +12,7 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
 from keepsake.pagination import Page
 from keepsake.profiles import avatars
@@ -28,7 +29,7 @@ INVALID_QUERY = "invalid_query"
 
 def _bad_cursor() -> Invalid:
     return Invalid(
-        "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
+        _("The cursor is not one this server gave out."), code="invalid_cursor", field="cursor"
     )
 
 
@@ -70,7 +71,7 @@ async def people(
     """People matching `q` the viewer may find: exact handle, then their circle, then others."""
     query = parse(q)
     if query is None:
-        raise Invalid("Type at least one letter to search for.", code=INVALID_QUERY, field="q")
+        raise Invalid(_("Type at least one letter to search for."), code=INVALID_QUERY, field="q")
     after = decode_cursor(cursor) if cursor else None
     found = await repository.people(db, query, viewer_id=viewer.id, after=after, limit=limit + 1)
     page = found[:limit]
@@ -102,7 +103,7 @@ async def hashtags(
     """
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
-        raise Invalid("Type at least one letter of the tag.", code=INVALID_QUERY, field="q")
+        raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
     await _count(db, settings, limiter, viewer)
     tags = await repository.recent_tags(db, prefix, limit=limit)
     return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])

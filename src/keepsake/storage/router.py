@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.requests import ClientDisconnect
 
 from keepsake.errors import NotFound, responses
+from keepsake.i18n.catalog import _
 from keepsake.storage.base import (
     ContentTypeMismatch,
     InvalidKey,
@@ -29,7 +30,7 @@ def _local_storage(request: Request) -> LocalStorage:
     storage = request.app.state.storage
     # With S3 configured, clients talk to S3 and these routes do not exist.
     if not isinstance(storage, LocalStorage):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return storage
 
 
@@ -70,7 +71,7 @@ async def put_upload(
         )
     except ClientDisconnect:
         # A phone losing its connection is routine, not a server error.
-        raise UploadSizeMismatch("The upload ended before all its bytes arrived.") from None
+        raise UploadSizeMismatch(_("The upload ended before all its bytes arrived.")) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import anyio.to_thread
 from botocore.exceptions import ClientError
 
+from keepsake.i18n.catalog import _
 from keepsake.storage.base import (
     SIGNED_URL_CACHE_SIZE,
     ObjectNotFound,
@@ -100,7 +101,7 @@ class S3Storage:
             await self._run(self._client.download_file, self._bucket, key, str(dest_path))
         except ClientError as error:
             if _is_not_found(error):
-                raise ObjectNotFound(f"No stored object at {key}.") from None
+                raise ObjectNotFound(_("No stored object at {key}."), params={"key": key}) from None
             raise
 
     async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
