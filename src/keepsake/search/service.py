@@ -48,9 +48,8 @@ def decode_cursor(value: str) -> Position:
     return Position(rank, handle_key)
 
 
-async def _count(db: AsyncSession, settings: Settings, limiter: RateLimiter, viewer: User) -> None:
-    await limiter.hit_in(
-        db,
+async def _count(settings: Settings, limiter: RateLimiter, viewer: User) -> None:
+    await limiter.hit_leased(
         f"search:account:{viewer.id}",
         limit=settings.rate_limit_search_per_account,
         window=settings.rate_limit_window,
@@ -73,12 +72,10 @@ async def people(
     if query is None:
         raise Invalid(_("Type at least one letter to search for."), code=INVALID_QUERY, field="q")
     after = decode_cursor(cursor) if cursor else None
+    await _count(settings, limiter, viewer)
     found = await repository.people(db, query, viewer_id=viewer.id, after=after, limit=limit + 1)
     page = found[:limit]
     persons = await graph.people_by_ids(db, viewer_id=viewer.id, user_ids=[f.user_id for f in page])
-    # Last: the counter's row stays locked until the request commits, so one person's
-    # concurrent searches queue behind each other only for that moment.
-    await _count(db, settings, limiter, viewer)
     items = []
     for match in page:
         person = persons[match.user_id]
@@ -104,6 +101,6 @@ async def hashtags(
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
         raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
-    await _count(db, settings, limiter, viewer)
+    await _count(settings, limiter, viewer)
     tags = await repository.recent_tags(db, prefix, limit=limit)
     return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])
