@@ -20,11 +20,13 @@ class ForbiddenRole(Forbidden):
 def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency giving the signed-in user when they hold one of `roles`, else 403."""
     allowed = frozenset(roles)
-    names = " or ".join(role.value for role in roles)
+    names = ", ".join(role.value for role in roles)
 
     async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
-            raise ForbiddenRole(_("This needs the {roles} role."), params={"roles": names})
+            raise ForbiddenRole(
+                _("This needs one of these roles: {roles}."), params={"roles": names}
+            )
         return user
 
     return check

@@ -41,11 +41,16 @@ def _trees() -> list[ast.Module]:
 
 
 def _constants(trees: list[ast.Module]) -> dict[str, str]:
+    """Module-level constants holding a marked message or a plain string (a code)."""
     found: dict[str, str] = {}
     for tree in trees:
         for node in tree.body:
             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                text = _marked(node.value, {})
+                value = node.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    text: str | None = value.value
+                else:
+                    text = _marked(value, {})
                 if text is not None:
                     found[node.targets[0].id] = text
     return found
@@ -103,6 +108,8 @@ def problems() -> tuple[dict[str, str], list[Said]]:
             for keyword in node.keywords:
                 if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
                     code = str(keyword.value.value)
+                if keyword.arg == "code" and isinstance(keyword.value, ast.Name):
+                    code = constants.get(keyword.value.id, code)
             message = _marked(node.args[0], constants) if node.args else None
             if message is not None:
                 said.add(Said(code, message))

@@ -74,7 +74,7 @@ SAMPLES: dict[str, object] = {
     "megapixels": 40,
     "provider": "Kakao",
     "purpose": "clip",
-    "roles": "moderator or admin",
+    "roles": "moderator, admin",
     "seconds": 30,
     "size": 1024,
     "tag": "첫눈",
