@@ -19,17 +19,18 @@ RejectionCode = Literal[
 class MediaRejected(Exception):
     """The clip itself is the problem, so retrying cannot help.
 
-    `code` is stable and snake_case for the apps to switch on; `detail` is a catalog
+    `code` is stable and snake_case for the apps to switch on; `message` is a catalog
     message, translated into the author's language with `params` filling its named
-    placeholders. Anything else raised by this package (a missing file, a full disk) is
-    an operational failure worth retrying.
+    placeholders, and `detail` its English text. Anything else raised by this package (a
+    missing file, a full disk) is an operational failure worth retrying.
     """
 
-    def __init__(self, code: RejectionCode, detail: str, **params: object) -> None:
-        super().__init__(f"{code}: {detail.format(**params)}")
+    def __init__(self, code: RejectionCode, message: str, **params: object) -> None:
         self.code: RejectionCode = code
-        self.detail = detail
+        self.message = message
         self.params = params
+        self.detail = message.format(**params)
+        super().__init__(f"{code}: {self.detail}")
 
 
 UNREADABLE = _("This file could not be read. It may be damaged or only partly uploaded.")

@@ -180,7 +180,7 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         with res.telemetry.metrics.media_processing_seconds.time():
             refused = await _process(res, memory, clips)
     except MediaRejected as rejected:
-        refused = Failure(rejected.code, rejected.detail, rejected.params)
+        refused = Failure(rejected.code, rejected.message, rejected.params)
     except Exception as exc:
         # Anything else may be transient (storage, database): retry with backoff.
         if memory.attempts >= res.settings.processing_max_attempts:
