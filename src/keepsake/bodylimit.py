@@ -11,13 +11,11 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from keepsake.error_handlers import http_problem
 from keepsake.errors import PROBLEM_JSON
+from keepsake.i18n import negotiate
 
 _TOO_LARGE = 413
-
-
-def _detail(limit: int) -> str:
-    return f"The request body is larger than {limit} bytes."
 
 
 class BodyLimitMiddleware:
@@ -36,7 +34,7 @@ class BodyLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
         received = 0
 
@@ -48,21 +46,22 @@ class BodyLimitMiddleware:
                 if received > self.max_bytes:
                     # FastAPI passes an HTTPException from reading the body on to the
                     # app's handler, which answers problem+json.
-                    raise HTTPException(_TOO_LARGE, _detail(self.max_bytes))
+                    raise HTTPException(_TOO_LARGE)
             return message
 
         await self.app(scope, limited, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "type": "about:blank",
-                "title": "Payload too large",
-                "status": _TOO_LARGE,
-                "detail": _detail(self.max_bytes),
-                "code": "payload_too_large",
-            }
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        accept_language = next(
+            (
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == b"accept-language"
+            ),
+            None,
         )
+        problem = http_problem(_TOO_LARGE, negotiate(accept_language))
+        body = orjson.dumps(problem.model_dump(mode="json", exclude_none=True))
         headers = [
             (b"content-type", PROBLEM_JSON.encode()),
             (b"content-length", str(len(body)).encode()),

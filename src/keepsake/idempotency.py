@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from keepsake.db import Base
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 
 
 class IdempotencyRecord(Base):
@@ -54,7 +55,7 @@ IdempotencyKey = Annotated[
 class KeyReused(Invalid):
     def __init__(self) -> None:
         super().__init__(
-            "This Idempotency-Key was already used for a different request.",
+            _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
             field="Idempotency-Key",
         )

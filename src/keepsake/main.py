@@ -11,7 +11,8 @@ from keepsake.bodylimit import BodyLimitMiddleware
 from keepsake.claps.router import router as claps_router
 from keepsake.config import Settings
 from keepsake.docs import install_docs
-from keepsake.errors import install_error_handlers, use_problem_media_type
+from keepsake.error_handlers import install_error_handlers
+from keepsake.errors import use_problem_media_type
 from keepsake.exports.router import router as exports_router
 from keepsake.feeds.router import router as feeds_router
 from keepsake.graph.router import router as graph_router

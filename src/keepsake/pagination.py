@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, true, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 
 T = TypeVar("T")
 
@@ -43,11 +44,15 @@ class Cursor:
             cursor = cls(datetime.fromisoformat(created_at), uuid.UUID(item_id))
         except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
             raise Invalid(
-                "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
+                _("The cursor is not one this server gave out."),
+                code="invalid_cursor",
+                field="cursor",
             ) from None
         if cursor.created_at.tzinfo is None:
             raise Invalid(
-                "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
+                _("The cursor is not one this server gave out."),
+                code="invalid_cursor",
+                field="cursor",
             )
         return cursor
 

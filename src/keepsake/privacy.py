@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from keepsake.accounts.models import AccountStatus
 from keepsake.errors import Forbidden, NotFound
 from keepsake.graph.models import Block, CloseFriend, Follow, FollowState
+from keepsake.i18n.catalog import _
 from keepsake.memories.models import MemoryStatus, Visibility
 
 Relationship = Literal["self", "following", "requested", "none"]
@@ -43,7 +44,7 @@ class UserNotFound(NotFound):
 
 class PrivateAccount(Forbidden):
     code = "private_account"
-    title = "Private account"
+    title = _("Private account")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def can_see_lists(viewer_id: uuid.UUID | None, person: Person) -> bool:
 def require_profile(viewer_id: uuid.UUID | None, person: Person | None) -> Person:
     """The person, or 404: an invisible account must look exactly like a missing one."""
     if person is None or not can_see_profile(viewer_id, person):
-        raise UserNotFound("No such user.")
+        raise UserNotFound(_("No such user."))
     return person
 
 
@@ -108,7 +109,7 @@ def require_lists(viewer_id: uuid.UUID | None, person: Person | None) -> Person:
     """404 when the profile is invisible; 403 when it is visible but private to the viewer."""
     visible = require_profile(viewer_id, person)
     if not can_see_lists(viewer_id, visible):
-        raise PrivateAccount("This account is private; follow it to see its lists.")
+        raise PrivateAccount(_("This account is private; follow it to see its lists."))
     return visible
 
 

@@ -10,6 +10,7 @@ from fastapi import Depends
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
 from keepsake.accounts.models import Role, User
 from keepsake.errors import Forbidden
+from keepsake.i18n.catalog import _
 
 
 class ForbiddenRole(Forbidden):
@@ -19,11 +20,13 @@ class ForbiddenRole(Forbidden):
 def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency giving the signed-in user when they hold one of `roles`, else 403."""
     allowed = frozenset(roles)
-    names = " or ".join(role.value for role in roles)
+    names = ", ".join(role.value for role in roles)
 
     async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
-            raise ForbiddenRole(f"This needs the {names} role.")
+            raise ForbiddenRole(
+                _("This needs one of these roles: {roles}."), params={"roles": names}
+            )
         return user
 
     return check

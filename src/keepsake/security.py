@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from keepsake.config import PasswordHashProfile, Settings
+from keepsake.i18n.catalog import _
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -55,17 +56,22 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def password_problem(password: str, *, context: tuple[str, ...] = ()) -> str | None:
-    """Why a new password is refused (NIST SP 800-63B), or None when it is acceptable."""
+def password_problem(
+    password: str, *, context: tuple[str, ...] = ()
+) -> tuple[str, dict[str, object]] | None:
+    """Why a new password is refused (NIST SP 800-63B) as a catalog message and its
+    placeholders' values, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _("Use at least {limit} characters for the password."), {
+            "limit": MIN_PASSWORD_LENGTH
+        }
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most {limit} characters for the password."), {"limit": MAX_PASSWORD_LENGTH}
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(lowered)) < 3:
-        return "This password is too common; choose another."
+        return _("This password is too common; choose another."), {}
     if any(word and word.lower() in lowered for word in context if len(word) >= 4):
-        return "Do not use your handle or email in your password."
+        return _("Do not use your handle or email in your password."), {}
     return None
 
 

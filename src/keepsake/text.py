@@ -46,10 +46,11 @@ def display_name(value: str) -> str | None:
 
 
 def _checker(*, multiline: bool, code: str) -> BeforeValidator:
-    message = (
-        "Text may not hold control characters."
+    # The error's type picks the translated message (`keepsake.i18n.validation`).
+    kind, message = (
+        ("text_characters", "Text may not hold control characters.")
         if multiline
-        else "Text is one line: no line breaks or control characters."
+        else ("text_one_line", "Text is one line: no line breaks or control characters.")
     )
 
     def check(value: object) -> object:
@@ -59,7 +60,7 @@ def _checker(*, multiline: bool, code: str) -> BeforeValidator:
         cleaned = clean(value, multiline=multiline)
         if cleaned is None:
             # `code` becomes the problem's code (see `errors._validation_error`).
-            raise PydanticCustomError("text_characters", message, {"code": code})
+            raise PydanticCustomError(kind, message, {"code": code})
         return cleaned
 
     return BeforeValidator(check)

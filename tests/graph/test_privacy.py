@@ -55,16 +55,28 @@ def numbers_in(value: Any, path: str = "$") -> list[str]:
     return found
 
 
+async def found_by_search(client: httpx.AsyncClient, viewer: Member, handle: str) -> bool:
+    """Whether people search by the handle's prefix finds the account."""
+    response = await client.get(
+        "/v1/search/people", params={"q": handle[:3]}, headers=viewer.headers
+    )
+    assert response.status_code == 200, response.text
+    return handle in [item["handle"] for item in response.json()["items"]]
+
+
 async def assert_hidden(client: httpx.AsyncClient, viewer: Member, handle: str) -> None:
     for path in PROFILE_PATHS:
         response = await client.get(path.format(h=handle), headers=viewer.headers)
         assert_problem(response, 404, "user_not_found")
+    assert not await found_by_search(client, viewer, handle)
 
 
 async def test_a_block_hides_both_accounts_from_each_other(
     client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:
     mina, theo = await sign_up("mina"), await sign_up("theo")
+    assert await found_by_search(client, theo, "mina")
+    assert await found_by_search(client, mina, "theo")
     await client.post("/v1/users/theo/block", headers=mina.headers)
     await assert_hidden(client, theo, "mina")
     await assert_hidden(client, mina, "theo")
@@ -78,6 +90,17 @@ async def test_a_block_hides_both_accounts_from_each_other(
         assert_problem(response, 404, "user_not_found")
 
     await client.delete("/v1/users/theo/block", headers=mina.headers)
+    assert (await client.get("/v1/users/mina", headers=theo.headers)).status_code == 200
+    assert await found_by_search(client, theo, "mina")
+
+
+async def test_an_unsearchable_account_is_left_out_of_search_only(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    mina, theo = await sign_up("mina"), await sign_up("theo")
+    assert await found_by_search(client, theo, "mina")
+    assert (await patch_me(client, mina, searchable=False)).status_code == 200
+    assert not await found_by_search(client, theo, "mina")
     assert (await client.get("/v1/users/mina", headers=theo.headers)).status_code == 200
 
 
@@ -167,6 +190,7 @@ async def test_suspended_and_deleting_accounts_disappear(
     mina, theo = await sign_up("mina"), await sign_up("theo")
     await follow(client, theo, "mina")
     await follow(client, mina, "theo")
+    assert await found_by_search(client, theo, "mina")
     async with engine.begin() as conn:
         await conn.execute(
             text("UPDATE users SET status = CAST(:status AS account_status) WHERE handle = 'mina'"),

@@ -318,7 +318,7 @@ async def test_a_finished_memory_tells_its_author(
     failed = await insert_memory(engine, mina, status="processing")
     res = job_resources(app.state.settings, app.state.sessionmaker, app.state.storage)
     await memory_tasks._finish(res, uuid.UUID(ready))
-    await memory_tasks._fail(res, uuid.UUID(failed), "clip_unreadable", "A clip is unreadable.")
+    await memory_tasks._fail(res, uuid.UUID(failed), memory_tasks.PROCESSING_FAILED)
     items = await inbox(client, mina)
     assert [(i["kind"], i["memory"]["id"], i["actors"]) for i in items] == [
         ("memory_failed", failed, []),

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from keepsake.config import Settings
 from keepsake.db import libpq_url
-from keepsake.errors import database_unreachable
+from keepsake.error_handlers import database_unreachable
 from keepsake.main import create_app
 from keepsake.readdb import ReadDb, read_pool
 from keepsake.security import AccessClaims, issue_access_token

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Scope
 
 from keepsake.config import Settings
-from keepsake.errors import install_error_handlers
+from keepsake.error_handlers import install_error_handlers
 from keepsake.storage import LocalStorage, build_storage
 from keepsake.storage.base import (
     MEDIA_EXPIRY_STEP,

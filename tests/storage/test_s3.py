@@ -25,7 +25,7 @@ from mypy_boto3_s3 import S3Client
 from pydantic import SecretStr
 
 from keepsake.config import Settings
-from keepsake.errors import install_error_handlers
+from keepsake.error_handlers import install_error_handlers
 from keepsake.storage import S3Storage, build_storage
 from keepsake.storage import s3 as s3_module
 from keepsake.storage.base import (

@@ -18,6 +18,7 @@ from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings
+from keepsake.i18n.catalog import _
 from keepsake.security import AccessClaims, read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")
@@ -44,7 +45,7 @@ ClientInfo = Annotated[Client, Depends(_client)]
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None:
         raise service.NotAuthenticated(
-            "Sign in first: send `Authorization: Bearer <access_token>`."
+            _("Sign in first: send `Authorization: Bearer <access_token>`.")
         )
     return credentials.credentials
 
@@ -52,7 +53,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 def _claims(settings: Settings, token: str) -> AccessClaims:
     claims = read_access_token(settings, token)
     if claims is None:
-        raise service.InvalidAccessToken("The access token is invalid or expired.")
+        raise service.InvalidAccessToken(_("The access token is invalid or expired."))
     return claims
 
 
@@ -86,10 +87,10 @@ async def _viewer(
             conn, user_id=claims.user_id, session_id=claims.session_id
         )
     if holder is None:
-        raise service.SessionRevoked("This session has ended; sign in again.")
+        raise service.SessionRevoked(_("This session has ended; sign in again."))
     user_id, status, session_expires_at = holder
     if status == AccountStatus.suspended:
-        raise service.AccountSuspended("This account is suspended.")
+        raise service.AccountSuspended(_("This account is suspended."))
     viewer = Viewer(id=user_id, session_id=claims.session_id)
     valid_until = min(_token_expiry(token), session_expires_at.timestamp())
     cache.put(token, viewer, valid_until=valid_until, epoch=epoch)

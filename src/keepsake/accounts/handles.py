@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 
 # Checked on the handle as typed, before any case folding: Unicode lowering turns the
 # Kelvin sign (U+212A) into `k`, which would let `KKK` pose as `kkk`.
@@ -26,12 +27,14 @@ def check_handle(handle: str) -> str:
     """The handle as the owner typed it, or an `Invalid` error saying what is wrong."""
     if not _HANDLE.fullmatch(handle):
         raise Invalid(
-            "A handle is 3–30 characters: letters a–z, digits, '_' and '.', with no dot "
-            "at either end or next to another.",
+            _(
+                "A handle is 3–30 characters: letters a–z, digits, '_' and '.', with no dot "
+                "at either end or next to another."
+            ),
             code="invalid_handle",
             field="handle",
         )
     # Dots and underscores do not disguise a reserved word: `ad.min`, `_support_`.
     if handle.lower().replace(".", "").replace("_", "") in RESERVED:
-        raise Invalid("This handle is reserved.", code="handle_reserved", field="handle")
+        raise Invalid(_("This handle is reserved."), code="handle_reserved", field="handle")
     return handle

@@ -30,13 +30,14 @@ SEND_RESET_TASK = "accounts:send_reset_link"
 
 class InvalidToken(AppError):
     code = "invalid_link_token"
-    title = "Invalid or expired link"
+    title = _("Invalid or expired link")
 
 
 def check_password(password: str, *context: str) -> None:
     problem = password_problem(password, context=context)
     if problem:
-        raise Invalid(problem, code="weak_password", field="password")
+        message, params = problem
+        raise Invalid(message, code="weak_password", field="password", params=params)
 
 
 async def send_link(
@@ -96,7 +97,7 @@ async def _use_token(db: AsyncSession, token: str, purpose: str) -> User:
     found = await repository.one_time_token_for_update(db, token_digest(token), purpose)
     now = utcnow()
     if found is None or found[0].used_at is not None or found[0].expires_at <= now:
-        raise InvalidToken("This link is invalid, used or expired; ask for a new one.")
+        raise InvalidToken(_("This link is invalid, used or expired; ask for a new one."))
     stored, user = found
     stored.used_at = now
     return user

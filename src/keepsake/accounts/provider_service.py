@@ -25,6 +25,7 @@ from keepsake.accounts.schemas import Tokens
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid
 from keepsake.i18n import Language
+from keepsake.i18n.catalog import _
 from keepsake.security import utcnow
 
 log = structlog.get_logger("keepsake.accounts")
@@ -96,7 +97,7 @@ async def _account(
         return user, False
     if claims.email is None:
         raise Invalid(
-            "The ID token carries no email, and no account is linked to it yet.",
+            _("The ID token carries no email, and no account is linked to it yet."),
             code="email_required",
         )
     user = await repository.user_by_email(db, claims.email)
@@ -115,8 +116,10 @@ async def _account(
         if raced is not None:
             return raced, False
         raise EmailInUse(
-            "An account already uses this email and the provider has not verified it; "
-            "sign in with your password instead."
+            _(
+                "An account already uses this email and the provider has not verified it; "
+                "sign in with your password instead."
+            )
         )
     await repository.insert_identity(
         db,

@@ -16,6 +16,7 @@ import structlog
 
 from keepsake.config import Settings
 from keepsake.errors import NotFound, Unauthorized, Unavailable
+from keepsake.i18n.catalog import _
 
 log = structlog.get_logger("keepsake.accounts.providers")
 
@@ -90,7 +91,10 @@ def provider(settings: Settings, name: ProviderName) -> Provider:
             tuple(settings.google_client_ids),
         )
     if not found.client_ids:
-        raise ProviderDisabled(f"Sign in with {found.title} is not enabled on this server.")
+        raise ProviderDisabled(
+            _("Sign in with {provider} is not enabled on this server."),
+            params={"provider": found.title},
+        )
     return found
 
 
@@ -127,12 +131,16 @@ class JwksCache:
             entry.next_kid_refetch = self._clock() + KID_REFETCH_INTERVAL
             await self._refresh(url, entry)
         if not entry.keys:
-            raise ProviderUnavailable(f"{title}'s signing keys cannot be fetched; try again soon.")
+            raise ProviderUnavailable(
+                _("{provider}'s signing keys cannot be fetched; try again soon."),
+                params={"provider": title},
+            )
         try:
             return entry.keys[kid]
         except KeyError:
             raise InvalidIdToken(
-                f"The ID token is signed with a key that {title} does not publish."
+                _("The ID token is signed with a key that {provider} does not publish."),
+                params={"provider": title},
             ) from None
 
     async def _refresh(self, url: str, entry: _Keys) -> None:
@@ -176,26 +184,30 @@ class JwksCache:
         return keys
 
 
-def _why(exc: jwt.PyJWTError, found: Provider) -> str:
+def _why(exc: jwt.PyJWTError, found: Provider) -> tuple[str, dict[str, object]]:
+    """The catalog message saying why a token was refused, with its placeholders' values."""
+    provider: dict[str, object] = {"provider": found.title}
     if isinstance(exc, jwt.InvalidSignatureError):
-        return "The ID token's signature does not verify."
+        return _("The ID token's signature does not verify."), {}
     if isinstance(exc, jwt.ExpiredSignatureError):
-        return "The ID token has expired; sign in again."
+        return _("The ID token has expired; sign in again."), {}
     if isinstance(exc, jwt.InvalidAudienceError):
-        return f"The ID token was issued for another app, not this server's {found.title} client."
+        return _(
+            "The ID token was issued for another app, not this server's {provider} client."
+        ), provider
     if isinstance(exc, jwt.InvalidIssuerError):
-        return f"The ID token was not issued by {found.title}."
+        return _("The ID token was not issued by {provider}."), provider
     if isinstance(exc, jwt.ImmatureSignatureError | jwt.InvalidIssuedAtError):
-        return "The ID token's issue time (iat) is invalid or in the future."
+        return _("The ID token's issue time (iat) is invalid or in the future."), {}
     if isinstance(exc, jwt.MissingRequiredClaimError):
-        return f"The ID token lacks the `{exc.claim}` claim."
-    return "The ID token is malformed."
+        return _("The ID token lacks the `{claim}` claim."), {"claim": exc.claim}
+    return _("The ID token is malformed."), {}
 
 
 def _claims(payload: dict[str, Any]) -> ProviderClaims:
     subject = payload["sub"]
     if not subject or len(subject) > 255:
-        raise InvalidIdToken("The ID token's subject (sub) is invalid.")
+        raise InvalidIdToken(_("The ID token's subject (sub) is invalid."))
     email = payload.get("email")
     if not isinstance(email, str) or "@" not in email or len(email) > 320:
         email = None
@@ -215,12 +227,14 @@ async def verify_id_token(keys: JwksCache, found: Provider, token: str) -> Provi
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise InvalidIdToken("The ID token is malformed.") from None
+        raise InvalidIdToken(_("The ID token is malformed.")) from None
     if header.get("alg") != ALGORITHM:
-        raise InvalidIdToken(f"The ID token must be signed with {ALGORITHM}.")
+        raise InvalidIdToken(
+            _("The ID token must be signed with {algorithm}."), params={"algorithm": ALGORITHM}
+        )
     kid = header.get("kid")
     if not isinstance(kid, str):
-        raise InvalidIdToken("The ID token does not name its signing key (kid).")
+        raise InvalidIdToken(_("The ID token does not name its signing key (kid)."))
     key = await keys.signing_key(found.jwks_url, kid, title=found.title)
     try:
         payload = jwt.decode(
@@ -233,5 +247,6 @@ async def verify_id_token(keys: JwksCache, found: Provider, token: str) -> Provi
             options={"require": ["iss", "aud", "exp", "iat", "sub"]},
         )
     except jwt.PyJWTError as exc:
-        raise InvalidIdToken(_why(exc, found)) from None
+        message, params = _why(exc, found)
+        raise InvalidIdToken(message, params=params) from None
     return _claims(payload)

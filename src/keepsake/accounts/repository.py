@@ -20,6 +20,7 @@ from keepsake.accounts.models import (
     User,
 )
 from keepsake.errors import Conflict
+from keepsake.i18n.catalog import _
 from keepsake.moderation.models import Strike
 from keepsake.pagination import Cursor, keyset_before
 
@@ -41,9 +42,9 @@ async def insert_user(db: AsyncSession, user: User) -> User:
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
         if constraint == "uq_users_email":
-            raise EmailTaken("An account with this email already exists.") from None
+            raise EmailTaken(_("An account with this email already exists.")) from None
         if constraint == "uq_users_handle_lower":
-            raise HandleTaken("This handle is taken.") from None
+            raise HandleTaken(_("This handle is taken.")) from None
         raise
     return user
 
@@ -207,7 +208,7 @@ async def insert_identity(db: AsyncSession, identity: Identity) -> None:
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
         if constraint == "uq_identities_provider_subject":
-            raise IdentityTaken("This sign-in is already linked to an account.") from None
+            raise IdentityTaken(_("This sign-in is already linked to an account.")) from None
         raise
 
 

@@ -115,9 +115,10 @@ async def new_user(
     name = text.display_name(display_name)
     if name is None:
         raise Invalid(
-            f"Give a display name of 1–{text.DISPLAY_NAME_MAX} characters on one line.",
+            _("Give a display name of 1–{limit} characters on one line."),
             code="invalid_display_name",
             field="display_name",
+            params={"limit": text.DISPLAY_NAME_MAX},
         )
     if password is not None:
         check_password(password, handle, email.split("@")[0])
@@ -180,7 +181,7 @@ def ensure_may_sign_in(settings: Settings, user: User) -> None:
     if user.status == AccountStatus.suspended:
         if user.suspended_until is None or user.suspended_until > now:
             raise AccountSuspended(
-                "This account is suspended.",
+                _("This account is suspended."),
                 extensions={
                     "until": user.suspended_until,
                     "appeal_token": issue_appeal_token(settings, user.id, now=now),
@@ -217,7 +218,7 @@ async def log_in(
     password_ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok:
         await lockout.failed(limiter, settings, email, client)
-        raise InvalidCredentials("The email or password is wrong.")
+        raise InvalidCredentials(_("The email or password is wrong."))
     tokens = await start_session(db, settings=settings, user=user, client=client)
     return SignedIn(user, tokens)
 
@@ -236,7 +237,7 @@ async def refresh(
     if session is None:
         used = await repository.session_of_refresh_token(db, digest)
         if used is None:
-            raise InvalidRefreshToken("This refresh token is not valid.")
+            raise InvalidRefreshToken(_("This refresh token is not valid."))
         if used.revoked_at is None and used.expires_at > now:
             # A rotated token came back, or lost a race with its own twin: whoever holds
             # it may be a thief, so end the session.
@@ -244,10 +245,12 @@ async def refresh(
                 db, user_id=used.user_id, session_id=used.id, reason="refresh_token_reused"
             )
             log.warning("session.refresh_reuse", session_id=str(used.id))
-            raise RefreshTokenReused("This refresh token was already used; the session is ended.")
-        raise InvalidRefreshToken("This session has ended; sign in again.")
+            raise RefreshTokenReused(
+                _("This refresh token was already used; the session is ended.")
+            )
+        raise InvalidRefreshToken(_("This session has ended; sign in again."))
     if session.revoked_at is not None or session.expires_at <= now:
-        raise InvalidRefreshToken("This session has ended; sign in again.")
+        raise InvalidRefreshToken(_("This session has ended; sign in again."))
     session.last_used_at = now
     session.expires_at = now + settings.refresh_token_ttl
     new_refresh = new_token()
@@ -262,9 +265,9 @@ async def authenticate(db: AsyncSession, claims: AccessClaims) -> User:
         db, user_id=claims.user_id, session_id=claims.session_id
     )
     if user is None:
-        raise SessionRevoked("This session has ended; sign in again.")
+        raise SessionRevoked(_("This session has ended; sign in again."))
     if user.status == AccountStatus.suspended:
-        raise AccountSuspended("This account is suspended.")
+        raise AccountSuspended(_("This account is suspended."))
     return user
 
 

@@ -10,6 +10,7 @@ from keepsake.accounts import repository
 from keepsake.accounts.models import User
 from keepsake.accounts.schemas import SessionPublic
 from keepsake.errors import NotFound
+from keepsake.i18n.catalog import _
 from keepsake.pagination import Page, PageRequest, split_page
 
 
@@ -44,4 +45,4 @@ async def revoke_session(db: AsyncSession, *, user: User, session_id: uuid.UUID)
     if not await repository.revoke_sessions(
         db, user_id=user.id, session_id=session_id, reason="revoked"
     ):
-        raise NotFound("No such session.", code="session_not_found")
+        raise NotFound(_("No such session."), code="session_not_found")

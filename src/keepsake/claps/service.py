@@ -12,6 +12,7 @@ from keepsake.claps.models import MAX_CLAPS
 from keepsake.claps.schemas import ClapCreate, ClapperPublic, ClapPublic, ClapResult
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden
+from keepsake.i18n.catalog import _
 from keepsake.memories.service import MemoryNotFound, NotAuthor
 from keepsake.notifications.service import notify_claps
 from keepsake.pagination import Cursor, Page, PageRequest
@@ -37,11 +38,13 @@ async def clap(
         return ClapResult(my_claps=total)
     found = await repository.access(db, viewer_id=viewer.id, memory_id=memory_id)
     if found is not None and found.author_id == viewer.id:
-        raise CannotClapOwn("You cannot clap for your own memory.")
+        raise CannotClapOwn(_("You cannot clap for your own memory."))
     if found is not None and found.my_claps >= MAX_CLAPS:
-        raise ClapLimitReached(f"You already clapped {MAX_CLAPS} times for this memory.")
+        raise ClapLimitReached(
+            _("You already clapped {limit} times for this memory."), params={"limit": MAX_CLAPS}
+        )
     # Invisible, gone, or not ready: all look like a memory that never existed.
-    raise MemoryNotFound("No such memory.")
+    raise MemoryNotFound(_("No such memory."))
 
 
 async def clappers(
@@ -56,9 +59,9 @@ async def clappers(
     """Who clapped for the viewer's memory and how often, most recent first."""
     found = await repository.access(db, viewer_id=viewer.id, memory_id=memory_id)
     if found is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     if found.author_id != viewer.id:
-        raise NotAuthor("Only the author sees who clapped.")
+        raise NotAuthor(_("Only the author sees who clapped."))
     rows = await repository.clappers(
         db, author_id=viewer.id, memory_id=memory_id, limit=page.limit, after=page.after
     )

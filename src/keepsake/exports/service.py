@@ -14,6 +14,7 @@ from keepsake.errors import Unavailable
 from keepsake.exports import repository
 from keepsake.exports.models import Export, ExportStatus
 from keepsake.exports.schemas import ExportPublic
+from keepsake.i18n.catalog import _
 from keepsake.security import utcnow
 from keepsake.storage import keys
 from keepsake.storage.base import Storage
@@ -61,7 +62,7 @@ async def my_export(
     """The user's kept export, or the one in the making, or a new one started now."""
     now = utcnow()
     # A second pass only when a concurrent request started the export first.
-    for _ in range(2):
+    for _attempt in range(2):
         export = await repository.current(db, user.id, now=now)
         if export is None:
             export = await repository.insert_pending(
@@ -71,7 +72,7 @@ async def my_export(
                 await defer_build(db, export.id)
         if export is not None:
             return await _view(settings, storage, export, now=now)
-    raise ExportBusy("Your export is changing right now; ask again in a moment.")
+    raise ExportBusy(_("Your export is changing right now; ask again in a moment."))
 
 
 async def _view(

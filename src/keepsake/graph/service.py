@@ -20,6 +20,7 @@ from keepsake.graph import people_repository, repository
 from keepsake.graph.models import Block, FollowState, Mute
 from keepsake.graph.people_repository import Edge
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
+from keepsake.i18n.catalog import _
 from keepsake.notifications.models import NotificationKind
 from keepsake.notifications.service import notify
 from keepsake.pagination import Page, PageRequest, split_page
@@ -78,10 +79,10 @@ async def _own_edge_target(db: AsyncSession, viewer: User, handle: str) -> Perso
     """
     found = await people_repository.person_by_handle(db, viewer.id, handle)
     if found is None:
-        raise UserNotFound("No such user.")
+        raise UserNotFound(_("No such user."))
     if can_see_profile(viewer.id, found) or found.relation.blocking or found.relation.muting:
         return found
-    raise UserNotFound("No such user.")
+    raise UserNotFound(_("No such user."))
 
 
 async def counts(db: AsyncSession, user_id: uuid.UUID) -> tuple[int, int, int]:
@@ -98,7 +99,7 @@ async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic
     target = await person(db, viewer_id=viewer.id, handle=handle)
     if target.id == viewer.id:
         raise CannotFollowSelf(
-            "You cannot follow yourself.", code=CannotFollowSelf.code, field="handle"
+            _("You cannot follow yourself."), code=CannotFollowSelf.code, field="handle"
         )
     current = target.relation.following
     wanted = FollowState.requested if target.is_private else FollowState.active
@@ -197,13 +198,13 @@ async def follow_requests(
 async def approve_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
     follower_id = await repository.approve(db, followee_id=owner.id, request_id=request_id)
     if follower_id is None:
-        raise FollowRequestNotFound("No such pending follow request.")
+        raise FollowRequestNotFound(_("No such pending follow request."))
     await notify(db, NotificationKind.follow_approved, recipient_id=follower_id, actor_id=owner.id)
 
 
 async def deny_request(db: AsyncSession, *, owner: User, request_id: uuid.UUID) -> None:
     if not await repository.deny(db, followee_id=owner.id, request_id=request_id):
-        raise FollowRequestNotFound("No such pending follow request.")
+        raise FollowRequestNotFound(_("No such pending follow request."))
 
 
 async def block(db: AsyncSession, *, viewer: User, handle: str) -> None:
@@ -211,7 +212,7 @@ async def block(db: AsyncSession, *, viewer: User, handle: str) -> None:
     target = await _own_edge_target(db, viewer, handle)
     if target.id == viewer.id:
         raise CannotBlockSelf(
-            "You cannot block yourself.", code=CannotBlockSelf.code, field="handle"
+            _("You cannot block yourself."), code=CannotBlockSelf.code, field="handle"
         )
     await repository.block(db, blocker_id=viewer.id, blocked_id=target.id)
 
@@ -224,7 +225,9 @@ async def unblock(db: AsyncSession, *, viewer: User, handle: str) -> None:
 async def mute(db: AsyncSession, *, viewer: User, handle: str) -> None:
     target = await person(db, viewer_id=viewer.id, handle=handle)
     if target.id == viewer.id:
-        raise CannotMuteSelf("You cannot mute yourself.", code=CannotMuteSelf.code, field="handle")
+        raise CannotMuteSelf(
+            _("You cannot mute yourself."), code=CannotMuteSelf.code, field="handle"
+        )
     await repository.mute(db, muter_id=viewer.id, muted_id=target.id)
 
 
@@ -257,7 +260,7 @@ async def add_close_friend(db: AsyncSession, *, owner: User, handle: str) -> Non
     friend = await person(db, viewer_id=owner.id, handle=handle)
     if friend.id == owner.id:
         raise CannotAddSelf(
-            "You cannot add yourself to your close friends.",
+            _("You cannot add yourself to your close friends."),
             code=CannotAddSelf.code,
             field="handle",
         )

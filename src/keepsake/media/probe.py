@@ -19,6 +19,7 @@ from av.video.stream import VideoStream
 from PIL import ExifTags, Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
+from keepsake.i18n.catalog import _
 from keepsake.media.errors import UNREADABLE, MediaRejected
 
 register_heif_opener()
@@ -106,7 +107,7 @@ def select_streams(container: InputContainer) -> tuple[VideoStream, AudioStream 
     """
     if container.format.name not in VIDEO_CONTAINERS:
         raise MediaRejected(
-            "clip_unsupported", "This file type is not supported. Please upload a video."
+            "clip_unsupported", _("This file type is not supported. Please upload a video.")
         )
     videos = [
         stream
@@ -115,17 +116,19 @@ def select_streams(container: InputContainer) -> tuple[VideoStream, AudioStream 
         if not stream.disposition & Disposition.attached_pic
     ]
     if not videos:
-        raise MediaRejected("clip_no_video", "This file has no video in it.")
+        raise MediaRejected("clip_no_video", _("This file has no video in it."))
     video = videos[0]
     if _codec_name(video) not in VIDEO_CODECS:
-        raise MediaRejected("clip_unsupported", "This video is in a format we do not support yet.")
+        raise MediaRejected(
+            "clip_unsupported", _("This video is in a format we do not support yet.")
+        )
     audios = container.streams.audio
     # Newer iPhones add a spatial-audio track next to the stereo AAC one: take the
     # first track we can read rather than the first track.
     audio = next((s for s in audios if _codec_name(s) in AUDIO_CODECS), None)
     if audios and audio is None:
         raise MediaRejected(
-            "clip_unsupported", "The sound of this video is in a format we do not support."
+            "clip_unsupported", _("The sound of this video is in a format we do not support.")
         )
     return video, audio
 
@@ -139,7 +142,9 @@ def _probe_video(container: InputContainer, max_duration_s: float) -> ClipInfo:
     duration_s = _duration_s(container, video)
     if duration_s > max_duration_s:
         raise MediaRejected(
-            "clip_too_long", f"This video is longer than {max_duration_s:g} seconds."
+            "clip_too_long",
+            _("This video is longer than {seconds} seconds."),
+            seconds=f"{max_duration_s:g}",
         )
     first = _first_frame(container, video, audio)
     return ClipInfo(
@@ -201,14 +206,14 @@ def _probe_photo(path: Path) -> ClipInfo | None:
     except UnidentifiedImageError:
         return None
     except Image.DecompressionBombError as exc:
-        raise MediaRejected("clip_too_large", "This photo is too large.") from exc
+        raise MediaRejected("clip_too_large", _("This photo is too large.")) from exc
     except OSError as exc:
         # Recognised as a photo, but cut off within its headers.
         raise MediaRejected("clip_unreadable", UNREADABLE) from exc
     with image:
         width, height = image.size
         if width * height > MAX_PHOTO_PIXELS:
-            raise MediaRejected("clip_too_large", "This photo is too large.")
+            raise MediaRejected("clip_too_large", _("This photo is too large."))
         _check_edges(width, height, max_edge=None)
         # Always set by Image.open, which only opens PHOTO_FORMATS here.
         kind = str(image.format).lower()
@@ -235,9 +240,13 @@ def _probe_photo(path: Path) -> ClipInfo | None:
 def _check_edges(width: int, height: int, *, max_edge: int | None) -> None:
     if min(width, height) < MIN_EDGE:
         raise MediaRejected(
-            "clip_too_small", f"This clip is too small: under {MIN_EDGE} pixels on one side."
+            "clip_too_small",
+            _("This clip is too small: under {edge} pixels on one side."),
+            edge=MIN_EDGE,
         )
     if max_edge is not None and max(width, height) > max_edge:
         raise MediaRejected(
-            "clip_too_large", f"This video is too large: over {max_edge} pixels on one side."
+            "clip_too_large",
+            _("This video is too large: over {edge} pixels on one side."),
+            edge=max_edge,
         )

@@ -11,6 +11,7 @@ from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.media import repository
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.media.schemas import UploadCreate, UploadPublic
@@ -67,21 +68,23 @@ async def create_upload(
     if content_type not in CONTENT_TYPES[body.purpose]:
         allowed = ", ".join(sorted(CONTENT_TYPES[body.purpose]))
         raise Invalid(
-            f"A {body.purpose.value} upload must be one of: {allowed}.",
+            _("A {purpose} upload must be one of: {allowed}."),
             code="unsupported_content_type",
             field="content_type",
+            params={"purpose": body.purpose.value, "allowed": allowed},
         )
     limit = _limit(settings, body.purpose)
     if body.size_bytes > limit:
         raise Invalid(
-            f"A {body.purpose.value} upload is at most {limit // (1024 * 1024)} MB.",
+            _("A {purpose} upload is at most {megabytes} MB."),
             code="upload_too_large",
             field="size_bytes",
+            params={"purpose": body.purpose.value, "megabytes": limit // (1024 * 1024)},
         )
     if await repository.open_count(db, owner.id) >= settings.max_open_uploads:
         raise TooManyOpenUploads(
-            f"You have {settings.max_open_uploads} uploads not yet used; use them or let them"
-            " expire first."
+            _("You have {limit} uploads not yet used; use them or let them expire first."),
+            params={"limit": settings.max_open_uploads},
         )
     upload_id = uuid.uuid4()
     upload = Upload(
@@ -128,14 +131,21 @@ async def use_uploads(
     for upload_id in ids:
         upload = found.get(upload_id)
         if upload is None or upload.purpose != purpose:
-            raise UploadNotFound(f"No {purpose.value} upload {upload_id} of yours.")
+            raise UploadNotFound(
+                _("No {purpose} upload {id} of yours."),
+                params={"purpose": purpose.value, "id": upload_id},
+            )
         if upload.used_at is not None:
-            raise UploadUsed(f"Upload {upload_id} was already used.")
+            raise UploadUsed(_("Upload {id} was already used."), params={"id": upload_id})
         if upload.expires_at <= now:
-            raise UploadExpired(f"Upload {upload_id} expired; upload the file again.")
+            raise UploadExpired(
+                _("Upload {id} expired; upload the file again."), params={"id": upload_id}
+            )
         stored = await storage.stat(upload.storage_key)
         if stored is None or stored.size != upload.size_bytes:
-            raise UploadIncomplete(f"Upload {upload_id} has not received its bytes yet.")
+            raise UploadIncomplete(
+                _("Upload {id} has not received its bytes yet."), params={"id": upload_id}
+            )
     await repository.mark_used(db, ids)
     raw = []
     for upload_id in ids:

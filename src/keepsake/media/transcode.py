@@ -15,6 +15,7 @@ from av.filter.context import FilterContext
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
+from keepsake.i18n.catalog import _
 from keepsake.media.encode import (
     DEFAULT_SETTINGS,
     ClipWriter,
@@ -98,7 +99,9 @@ def _transcode_video(
             for frame in _decoded(source, video, audio):
                 if frame.time is not None and frame.time > max_duration_s + _DURATION_SLACK_S:
                     raise MediaRejected(
-                        "clip_too_long", f"This video is longer than {max_duration_s:g} seconds."
+                        "clip_too_long",
+                        _("This video is longer than {seconds} seconds."),
+                        seconds=f"{max_duration_s:g}",
                     )
                 if isinstance(frame, AudioFrame):
                     writer.add_audio(frame)

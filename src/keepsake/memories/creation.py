@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 from keepsake.media import service as uploads
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.memories import repository
@@ -32,18 +33,22 @@ def _check_limits(settings: Settings, body: MemoryCreate) -> list[uuid.UUID]:
     """The upload ids of the clips, once the body is within the limits."""
     if len(body.clips) > settings.max_clips:
         raise Invalid(
-            f"A memory has at most {settings.max_clips} clips.",
+            _("A memory has at most {limit} clips."),
             code="too_many_clips",
             field="clips",
+            params={"limit": settings.max_clips},
         )
     ids = [clip.upload_id for clip in body.clips]
     if len(set(ids)) != len(ids):
-        raise Invalid("Each upload can be one clip only.", code="duplicate_upload", field="clips")
+        raise Invalid(
+            _("Each upload can be one clip only."), code="duplicate_upload", field="clips"
+        )
     if len(body.caption) > settings.max_caption_chars:
         raise Invalid(
-            f"A caption is at most {settings.max_caption_chars} characters.",
+            _("A caption is at most {limit} characters."),
             code="caption_too_long",
             field="caption",
+            params={"limit": settings.max_caption_chars},
         )
     return ids
 
@@ -54,7 +59,7 @@ async def _track(db: AsyncSession, body: MemoryCreate) -> MusicTrack | None:
         track = await music.track(db, body.music_track_id)
         if track is None:
             raise Invalid(
-                "No such music track.", code="music_track_not_found", field="music_track_id"
+                _("No such music track."), code="music_track_not_found", field="music_track_id"
             )
     return track
 

@@ -15,6 +15,7 @@ from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory, MemoryStatus
@@ -67,7 +68,7 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
     """The memory and its author, or 404 when the viewer may not see it (or it is gone)."""
     memory = await repository.get(db, memory_id)
     if memory is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     author = await graph.person_by_id(db, viewer_id=viewer.id, user_id=memory.author_id)
     ready = memory.status == MemoryStatus.ready
     if author is None or not can_see_memory(
@@ -77,7 +78,7 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
         ready=ready,
         hidden=memory.hidden_at is not None,
     ):
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return memory, author
 
 
@@ -89,7 +90,7 @@ async def get_memory(
         db, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
     )
     if card is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return card
 
 
@@ -101,17 +102,17 @@ async def read_memory(
         db, settings=settings, storage=storage, viewer_id=viewer_id, memory_id=memory_id
     )
     if card is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return card
 
 
 async def _own(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> Memory:
-    memory, _ = await _visible(db, viewer, memory_id)
+    memory, _card = await _visible(db, viewer, memory_id)
     if memory.author_id != viewer.id:
-        raise NotAuthor("Only the author can change or delete a memory.")
+        raise NotAuthor(_("Only the author can change or delete a memory."))
     locked = await repository.get(db, memory_id, lock=True)
     if locked is None:
-        raise MemoryNotFound("No such memory.")
+        raise MemoryNotFound(_("No such memory."))
     return locked
 
 
@@ -140,7 +141,7 @@ async def update_memory(
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
     memory = await _own(db, viewer, memory_id)
     if memory.hidden_at is not None and utcnow() < memory.hidden_at + APPEAL_WINDOW:
-        raise UnderModeration("A hidden memory is kept while its appeal window is open.")
+        raise UnderModeration(_("A hidden memory is kept while its appeal window is open."))
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     files = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
     await withdraw_memory(db, memory.id, now=utcnow())

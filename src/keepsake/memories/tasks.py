@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -18,8 +20,13 @@ import anyio.to_thread
 import procrastinate
 import structlog
 from procrastinate import JobContext
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
+from keepsake.accounts.models import User
+from keepsake.i18n import DEFAULT
+from keepsake.i18n.catalog import _, translate
 from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
 from keepsake.memories.creation import DEFAULT_STILL_SECONDS
@@ -35,19 +42,36 @@ log = structlog.get_logger("keepsake.memories")
 blueprint = procrastinate.Blueprint()
 
 
-async def _fail(res: jobs.Resources, memory_id: uuid.UUID, code: str, detail: str) -> None:
+@dataclass(frozen=True)
+class Failure:
+    """Why a memory failed: a stable code, and a catalog message with its placeholders."""
+
+    code: str
+    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+PROCESSING_FAILED = Failure(
+    "processing_failed", _("We could not process this memory; please try again.")
+)
+PROCESSING_TIMEOUT = Failure("processing_timeout", _("Processing took too long; please try again."))
+
+
+async def _set_failure(db: AsyncSession, memory: Memory, failure: Failure) -> None:
+    """Fail the memory, its detail written in the author's language (the one who reads it)."""
+    locale = await db.scalar(select(User.locale).where(User.id == memory.author_id))
+    detail = translate(locale or DEFAULT, failure.message, **failure.params)
+    memory.status = MemoryStatus.failed
+    memory.failure_code, memory.failure_detail = failure.code, detail[:300]
+
+
+async def _fail(res: jobs.Resources, memory_id: uuid.UUID, failure: Failure) -> None:
     async with res.sessionmaker() as db, db.begin():
         memory = await repository.get(db, memory_id, lock=True)
         if memory is not None and memory.status == MemoryStatus.processing:
-            memory.status = MemoryStatus.failed
-            memory.failure_code, memory.failure_detail = code, detail[:300]
-            await memory_finished(
-                db,
-                memory_id=memory.id,
-                author_id=memory.author_id,
-                ready=False,
-            )
-            log.info("memory.failed", memory_id=str(memory_id), code=code)
+            await _set_failure(db, memory, failure)
+            await memory_finished(db, memory_id=memory.id, author_id=memory.author_id, ready=False)
+            log.info("memory.failed", memory_id=str(memory_id), code=failure.code)
 
 
 async def _start_attempt(
@@ -103,10 +127,8 @@ async def _render_clip(
         )
 
 
-async def _process(
-    res: jobs.Resources, memory: Memory, clips: list[Clip]
-) -> tuple[str, str] | None:
-    """Render the clips still missing; a (code, detail) failure when the media is refused."""
+async def _process(res: jobs.Resources, memory: Memory, clips: list[Clip]) -> Failure | None:
+    """Render the clips still missing; the failure when the media is refused."""
     with tempfile.TemporaryDirectory(prefix="keepsake-memory-") as folder:
         work = Path(folder)
         sources: dict[uuid.UUID, tuple[Path, ClipInfo]] = {}
@@ -120,8 +142,10 @@ async def _process(
         total = sum(_seconds(sources[clip.id][1], clip) for clip in clips)
         limit = res.settings.max_memory_seconds
         if total > limit + 0.05:
-            return "memory_too_long", (
-                f"The clips add up to {total:.0f} s; a memory is at most {limit:.0f} s."
+            return Failure(
+                "memory_too_long",
+                _("The clips add up to {total} s; a memory is at most {limit} s."),
+                {"total": f"{total:.0f}", "limit": f"{limit:.0f}"},
             )
         for clip in clips:
             if clip.video_key is None:
@@ -163,17 +187,12 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         with res.telemetry.metrics.media_processing_seconds.time():
             refused = await _process(res, memory, clips)
     except MediaRejected as rejected:
-        refused = rejected.code, rejected.detail
+        refused = Failure(rejected.code, rejected.message, rejected.params)
     except Exception as exc:
         # Anything else may be transient (storage, database): retry with backoff.
         if memory.attempts >= res.settings.processing_max_attempts:
             log.exception("memory.processing.gave_up", memory_id=memory_id)
-            await _fail(
-                res,
-                memory_uuid,
-                "processing_failed",
-                "We could not process this memory; please try again.",
-            )
+            await _fail(res, memory_uuid, PROCESSING_FAILED)
             return
         delay = timedelta(seconds=res.settings.processing_retry_wait_s * 2 ** (memory.attempts - 1))
         log.warning(
@@ -187,7 +206,7 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
             await defer_processing(db, memory_uuid, delay=delay)
         return
     if refused is not None:
-        await _fail(res, memory_uuid, *refused)
+        await _fail(res, memory_uuid, refused)
     else:
         await _finish(res, memory_uuid)
 
@@ -199,14 +218,9 @@ async def reconcile(res: jobs.Resources) -> None:
             if await jobs.has_pending_job(db, processing_lock(memory.id)):
                 continue
             if memory.attempts >= res.settings.processing_max_attempts:
-                memory.status = MemoryStatus.failed
-                memory.failure_code = "processing_timeout"
-                memory.failure_detail = "Processing took too long; please try again."
+                await _set_failure(db, memory, PROCESSING_TIMEOUT)
                 await memory_finished(
-                    db,
-                    memory_id=memory.id,
-                    author_id=memory.author_id,
-                    ready=False,
+                    db, memory_id=memory.id, author_id=memory.author_id, ready=False
                 )
                 log.warning("memory.failed", memory_id=str(memory.id), code="processing_timeout")
                 continue

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.missions.models import EntryStatus, MissionStatus
@@ -77,9 +78,9 @@ class MissionCreate(_Fields):
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
+            raise PydanticCustomError("ends_before_start", "ends_at must be after starts_at.")
         if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("times need a UTC offset")
+            raise PydanticCustomError("timezone_aware", "Give the time with its UTC offset.")
         return self
 
 
@@ -105,7 +106,7 @@ class MissionUpdate(BaseModel):
     def _aware(self) -> Self:
         for value in (self.starts_at, self.ends_at):
             if value is not None and value.tzinfo is None:
-                raise ValueError("times need a UTC offset")
+                raise PydanticCustomError("timezone_aware", "Give the time with its UTC offset.")
         return self
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Invalid, NotFound
 from keepsake.feeds import service as feeds
+from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag, parse_hashtags
 from keepsake.missions import repository
 from keepsake.missions.models import Mission, MissionEntry, MissionStatus
@@ -63,7 +64,7 @@ def normalize_hashtag(raw: str) -> str:
     tags = parse_hashtags("#" + word)
     if tags != [normalize_tag(unicodedata.normalize("NFC", word))] or len(tags[0]) > MAX_TAG_CHARS:
         raise Invalid(
-            "A hashtag is one word of letters, digits or '_'.",
+            _("A hashtag is one word of letters, digits or '_'."),
             code="invalid_hashtag",
             field="hashtag",
         )
@@ -102,12 +103,16 @@ async def _check_tag(db: AsyncSession, mission: Mission) -> None:
         ends_at=mission.ends_at,
         other_than=mission.id,
     ):
-        raise HashtagInUse(f"Another mission uses #{mission.hashtag} at the same time.")
+        raise HashtagInUse(
+            _("Another mission uses #{tag} at the same time."), params={"tag": mission.hashtag}
+        )
 
 
 async def _save(db: AsyncSession, mission: Mission) -> None:
     if not await repository.save(db, mission):
-        raise HashtagInUse(f"Another mission uses #{mission.hashtag} at the same time.")
+        raise HashtagInUse(
+            _("Another mission uses #{tag} at the same time."), params={"tag": mission.hashtag}
+        )
 
 
 async def create(
@@ -124,7 +129,7 @@ async def create(
 async def _locked(db: AsyncSession, mission_id: uuid.UUID) -> Mission:
     mission = await repository.get(db, mission_id, lock=True)
     if mission is None:
-        raise MissionNotFound("No such mission.")
+        raise MissionNotFound(_("No such mission."))
     return mission
 
 
@@ -134,13 +139,13 @@ async def update(
     mission = await _locked(db, mission_id)
     changes = body.model_dump(exclude_unset=True)
     if mission.status_at(now) != MissionStatus.scheduled and set(changes) - _ALWAYS_EDITABLE:
-        raise MissionStarted("Once a mission has opened, only its title and description change.")
+        raise MissionStarted(_("Once a mission has opened, only its title and description change."))
     if "hashtag" in changes:
         changes["hashtag"] = normalize_hashtag(changes["hashtag"])
     for name, value in changes.items():
         setattr(mission, name, value)
     if mission.ends_at <= mission.starts_at:
-        raise Invalid("ends_at must be after starts_at.", code="invalid_period", field="ends_at")
+        raise Invalid(_("ends_at must be after starts_at."), code="invalid_period", field="ends_at")
     await _check_tag(db, mission)
     await _save(db, mission)
     return view(mission, now=now, entry=None)
@@ -150,7 +155,7 @@ async def close(db: AsyncSession, *, mission_id: uuid.UUID, now: datetime) -> Mi
     """End the open period now: the mission goes to `judging`."""
     mission = await _locked(db, mission_id)
     if mission.status_at(now) != MissionStatus.open:
-        raise MissionNotOpen("Only an open mission can be closed early.")
+        raise MissionNotOpen(_("Only an open mission can be closed early."))
     mission.ends_at = now
     return view(mission, now=now, entry=None)
 
@@ -163,20 +168,21 @@ async def choose_winners(
     mission = await _locked(db, mission_id)
     status = mission.status_at(now)
     if status == MissionStatus.closed:
-        raise WinnersAlreadyChosen("The winners of this mission were already chosen.")
+        raise WinnersAlreadyChosen(_("The winners of this mission were already chosen."))
     if status != MissionStatus.judging:
-        raise MissionNotJudging("Winners are chosen once the mission has ended.")
+        raise MissionNotJudging(_("Winners are chosen once the mission has ended."))
     chosen = list(dict.fromkeys(body.memory_ids))
     if len(chosen) > mission.winners_count:
         raise Invalid(
-            f"This mission has at most {mission.winners_count} winners.",
+            _("This mission has at most {limit} winners."),
             code="too_many_winners",
             field="memory_ids",
+            params={"limit": mission.winners_count},
         )
     entries = {e.memory_id: e for e in await repository.entrants(db, mission.id)}
     if any(memory_id not in entries for memory_id in chosen):
         raise Invalid(
-            "Winners are chosen among the entries.", code="not_an_entry", field="memory_ids"
+            _("Winners are chosen among the entries."), code="not_an_entry", field="memory_ids"
         )
     mission.closed_at = now
     winners = [entries[memory_id] for memory_id in chosen]
@@ -210,7 +216,7 @@ async def get(
 ) -> MissionPublic:
     mission = await repository.get(db, mission_id)
     if mission is None:
-        raise MissionNotFound("No such mission.")
+        raise MissionNotFound(_("No such mission."))
     entry = await repository.entry_of(db, mission_id=mission.id, user_id=viewer_id)
     return view(mission, now=now, entry=entry)
 
@@ -246,7 +252,7 @@ async def entries(
     """Entries as the viewer may see their memories, newest first; never ranked."""
     mission = await repository.get(db, mission_id)
     if mission is None:
-        raise MissionNotFound("No such mission.")
+        raise MissionNotFound(_("No such mission."))
     cards = await feeds.chosen(
         db,
         settings=settings,

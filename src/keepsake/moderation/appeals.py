@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import Role, User
 from keepsake.errors import Conflict, Forbidden, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.moderation import flows, repository
 from keepsake.moderation import strike_repository as strikes
 from keepsake.moderation.admin_schemas import AppealSeen
@@ -97,16 +98,16 @@ async def appeal(
 ) -> AppealPublic:
     strike = await strikes.strike(db, strike_id)
     if strike is None or strike.user_id != user_id:
-        raise StrikeNotFound("No such strike.")
+        raise StrikeNotFound(_("No such strike."))
     now = utcnow()
     if now > strike.appealable_until:
-        raise AppealWindowClosed("The time to appeal this decision has passed.")
+        raise AppealWindowClosed(_("The time to appeal this decision has passed."))
     made = Appeal(id=uuid.uuid4(), strike_id=strike.id, text=text, created_at=now)
     if not await strikes.add_appeal(db, made):
-        raise AppealExists("This decision has already been appealed.")
+        raise AppealExists(_("This decision has already been appealed."))
     found = await strikes.appeal_of(db, strike.id)
     if found is None:
-        raise AppealNotFound("No such appeal.")
+        raise AppealNotFound(_("No such appeal."))
     return appeal_public(found)
 
 
@@ -136,14 +137,14 @@ async def decide(
 ) -> AppealSeen:
     found = await strikes.appeal(db, appeal_id, lock=True)
     if found is None:
-        raise AppealNotFound("No such appeal.")
+        raise AppealNotFound(_("No such appeal."))
     if found.status != AppealStatus.open:
-        raise AppealDecided("This appeal has already been decided.")
+        raise AppealDecided(_("This appeal has already been decided."))
     strike = await strikes.strike(db, found.strike_id, lock=True)
     if strike is None:
-        raise AppealNotFound("No such appeal.")
+        raise AppealNotFound(_("No such appeal."))
     if strike.user_id == actor.id or (strike.actor_id == actor.id and actor.role != Role.admin):
-        raise SameModerator("Another moderator (or an admin) must decide this appeal.")
+        raise SameModerator(_("Another moderator (or an admin) must decide this appeal."))
     found.status = AppealStatus.reversed if reversed_ else AppealStatus.upheld
     found.decided_by, found.decision_reason, found.decided_at = actor.id, reason, utcnow()
     if reversed_ and strike.ended_at is None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake.accounts import sessions
 from keepsake.accounts.models import User
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.memories import service as memories
 from keepsake.missions.entries import disqualify_memory, requalify_memory
 from keepsake.moderation.models import TargetKind
@@ -23,11 +24,11 @@ async def visible_owner(db: AsyncSession, *, viewer_id: uuid.UUID, target: Targe
     if target.kind == TargetKind.memory:
         author = await memories.visible_author(db, viewer_id=viewer_id, memory_id=target.id)
         if author is None:
-            raise memories.MemoryNotFound("No such memory.")
+            raise memories.MemoryNotFound(_("No such memory."))
         return author
     person = await graph.person_by_id(db, viewer_id=viewer_id, user_id=target.id)
     if person is None:
-        raise UserNotFound("No such user.")
+        raise UserNotFound(_("No such user."))
     return require_profile(viewer_id, person).id
 
 

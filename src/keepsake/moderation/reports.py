@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
 from keepsake.errors import Conflict, Invalid, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.moderation import flows, repository
 from keepsake.moderation.models import Action, Report, ReportReason, ReportStatus
 from keepsake.moderation.schemas import ReportCreate, ReportPublic, TargetRef
@@ -22,7 +23,7 @@ from keepsake.pagination import Page, PageRequest, split_page
 class CannotReportSelf(Invalid):
     def __init__(self) -> None:
         super().__init__(
-            "You cannot report yourself or your own memory.",
+            _("You cannot report yourself or your own memory."),
             code="cannot_report_self",
             field="target",
         )
@@ -54,7 +55,9 @@ async def report(
     """(the report, whether it is new): a repeat gives back the open one."""
     if body.reason == ReportReason.other and not body.detail.strip():
         raise Invalid(
-            "Say what is wrong when the reason is `other`.", code="detail_required", field="detail"
+            _("Say what is wrong when the reason is `other`."),
+            code="detail_required",
+            field="detail",
         )
     owner = await flows.visible_owner(db, viewer_id=reporter.id, target=body.target)
     if owner == reporter.id:
@@ -83,9 +86,9 @@ async def dismiss(
     """Dismiss a report with every open report on its target, and clear the target."""
     found = await repository.report(db, report_id)
     if found is None:
-        raise ReportNotFound("No such report.")
+        raise ReportNotFound(_("No such report."))
     if found.status != ReportStatus.open:
-        raise ReportNotOpen("This report is already resolved.")
+        raise ReportNotOpen(_("This report is already resolved."))
     kind, target = found.target_kind, found.target_id
     await repository.resolve(db, kind, target, ReportStatus.dismissed)
     await repository.clear(db, kind, target)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import AccountStatus, Role, User
 from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.memories.models import Memory
 from keepsake.moderation import audit_repository, flows, repository
 from keepsake.moderation import strike_repository as strikes
@@ -44,9 +45,9 @@ class AlreadyDone(Conflict):
 def check_may_act(actor: User, subject: User) -> None:
     """Nobody acts on themselves; moderators never on admins; admins on anyone else."""
     if actor.id == subject.id:
-        raise CannotModerate("You cannot act on your own account or memories.")
+        raise CannotModerate(_("You cannot act on your own account or memories."))
     if actor.role != Role.admin and subject.role == Role.admin:
-        raise CannotModerate("Moderators cannot act on admins.")
+        raise CannotModerate(_("Moderators cannot act on admins."))
 
 
 async def audit(
@@ -104,10 +105,10 @@ async def _strike(
 async def _memory_and_author(db: AsyncSession, actor: User, memory_id: uuid.UUID) -> Memory:
     memory = await repository.memory_for_update(db, memory_id)
     if memory is None:
-        raise TargetNotFound("No such memory.")
+        raise TargetNotFound(_("No such memory."))
     author = await repository.user(db, memory.author_id)
     if author is None:
-        raise TargetNotFound("No such memory.")
+        raise TargetNotFound(_("No such memory."))
     check_may_act(actor, author)
     return memory
 
@@ -115,7 +116,7 @@ async def _memory_and_author(db: AsyncSession, actor: User, memory_id: uuid.UUID
 async def hide(db: AsyncSession, *, actor: User, memory_id: uuid.UUID, reason: str) -> AuditEntry:
     memory = await _memory_and_author(db, actor, memory_id)
     if memory.hidden_at is not None:
-        raise AlreadyDone("This memory is already hidden.")
+        raise AlreadyDone(_("This memory is already hidden."))
     memory.hidden_at, memory.hidden_reason = utcnow(), reason
     await flows.memory_hidden(db, memory.id)
     entry = await audit(
@@ -132,7 +133,7 @@ async def restore(
 ) -> AuditEntry:
     memory = await _memory_and_author(db, actor, memory_id)
     if memory.hidden_at is None:
-        raise AlreadyDone("This memory is not hidden.")
+        raise AlreadyDone(_("This memory is not hidden."))
     await undo_hide(db, memory)
     entry = await audit(
         db, actor, Action.restore, TargetKind.memory, memory.id, memory.author_id, reason
@@ -154,7 +155,7 @@ async def undo_hide(db: AsyncSession, memory: Memory) -> None:
 async def _account(db: AsyncSession, actor: User, handle: str) -> User:
     subject = await repository.user_by_handle(db, handle.removeprefix("@"), lock=True)
     if subject is None:
-        raise TargetNotFound("No such account.")
+        raise TargetNotFound(_("No such account."))
     check_may_act(actor, subject)
     return subject
 
@@ -164,11 +165,11 @@ async def suspend(
 ) -> AuditEntry:
     if until is not None and (until.tzinfo is None or until <= utcnow()):
         raise Invalid(
-            "`until` must be a future time with its offset.", code="invalid_until", field="until"
+            _("`until` must be a future time with its offset."), code="invalid_until", field="until"
         )
     subject = await _account(db, actor, handle)
     if subject.status == AccountStatus.suspended:
-        raise AlreadyDone("This account is already suspended.")
+        raise AlreadyDone(_("This account is already suspended."))
     subject.status, subject.suspended_until = AccountStatus.suspended, until
     await flows.sessions_ended(db, subject)
     entry = await audit(
@@ -187,7 +188,7 @@ async def unsuspend(
         _account(db, actor, handle) if actor else repository.user_by_handle(db, handle, lock=True)
     )
     if subject is None or subject.status != AccountStatus.suspended:
-        raise AlreadyDone("This account is not suspended.")
+        raise AlreadyDone(_("This account is not suspended."))
     await undo_suspension(db, subject)
     return await audit(db, actor, Action.unsuspend, TargetKind.user, subject.id, subject.id, reason)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 from keepsake.memories.media_gate import for_moderator
 from keepsake.memories.views import signed
 from keepsake.moderation import audit_repository, repository
@@ -44,7 +45,7 @@ def _read_queue_cursor(value: str) -> tuple[bool, datetime, uuid.UUID]:
         return bool(urgent), datetime.fromisoformat(at), uuid.UUID(target)
     except (ValueError, TypeError, binascii.Error):
         raise Invalid(
-            "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
+            _("The cursor is not one this server gave out."), code="invalid_cursor", field="cursor"
         ) from None
 
 
@@ -130,7 +131,7 @@ async def case(
     """The target as it is — hidden or not, media included — for the moderator to judge."""
     found = await repository.report(db, report_id)
     if found is None:
-        raise ReportNotFound("No such report.")
+        raise ReportNotFound(_("No such report."))
     reports = await repository.reports_on(db, found.target_kind, found.target_id)
     handles = await repository.handles(db, {r.reporter_id for r in reports})
     memory = None

@@ -17,6 +17,7 @@ from keepsake import jobs
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import NotFound
+from keepsake.i18n.catalog import _
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
 from keepsake.music import repository
@@ -80,7 +81,7 @@ async def update_track(
 ) -> MusicTrackPublic:
     track = await repository.get_for_update(db, track_id)
     if track is None:
-        raise MusicTrackNotFound("No such music track.")
+        raise MusicTrackNotFound(_("No such music track."))
     if body.title is not None:
         track.title = body.title
     if body.artist is not None:
@@ -92,6 +93,6 @@ async def delete_track(db: AsyncSession, *, track_id: uuid.UUID) -> None:
     """Remove the track; memories that played it keep working, without music."""
     key = await repository.delete_track(db, track_id)
     if key is None:
-        raise MusicTrackNotFound("No such music track.")
+        raise MusicTrackNotFound(_("No such music track."))
     # A job in the same transaction: the file goes exactly when the row does.
     await jobs.defer(db, DELETE_MEDIA_TASK, keys=[key], prefix=None)

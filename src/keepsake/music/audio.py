@@ -10,6 +10,7 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 
 # Demuxer name -> the content type the file is served with. The uploader's declared
 # type is not trusted: an `audio/x-m4a` file is served as the standard `audio/mp4`.
@@ -36,21 +37,21 @@ def probe_audio(path: Path) -> AudioInfo:
         with av.open(str(path), metadata_errors="ignore") as container:
             return _probe(container)
     except av.FFmpegError as exc:
-        raise _invalid("This file could not be read as audio.") from exc
+        raise _invalid(_("This file could not be read as audio.")) from exc
 
 
 def _probe(container: InputContainer) -> AudioInfo:
     content_type = FORMATS.get(container.format.name)
     if content_type is None:
-        raise _invalid("Upload an MP3 or AAC (.m4a) file.")
+        raise _invalid(_("Upload an MP3 or AAC (.m4a) file."))
     stream = next(iter(container.streams.audio), None)
     if stream is None:
-        raise _invalid("This file has no sound in it.")
+        raise _invalid(_("This file has no sound in it."))
     if stream.codec_context.codec.canonical_name not in CODECS:
-        raise _invalid("The sound must be AAC or MP3.")
+        raise _invalid(_("The sound must be AAC or MP3."))
     duration_s = _duration_s(container, stream)
     if duration_s <= 0:
-        raise _invalid("This file has no sound in it.")
+        raise _invalid(_("This file has no sound in it."))
     _decode_start(container, stream)
     return AudioInfo(duration_s=round(duration_s, 3), content_type=content_type)
 
@@ -70,7 +71,7 @@ def _decode_start(container: InputContainer, stream: AudioStream) -> None:
             return
         if count >= _PROBE_PACKETS:
             break
-    raise _invalid("This file could not be read as audio.")
+    raise _invalid(_("This file could not be read as audio."))
 
 
 def _invalid(detail: str) -> InvalidAudio:

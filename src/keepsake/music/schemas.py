@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from keepsake.text import CHECK_ONE_LINE
 
@@ -60,5 +61,5 @@ class MusicTrackUpdate(BaseModel):
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
-            raise ValueError("may not be null")
+            raise PydanticCustomError("not_null", "This field may not be null.")
         return value

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from keepsake.notifications.models import NotificationKind
 from keepsake.pagination import MAX_LIMIT
@@ -102,5 +103,5 @@ class NotificationsRead(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> Self:
         if (self.ids is None) == (self.all is None):
-            raise ValueError("give either `ids` or `all: true`")
+            raise PydanticCustomError("ids_or_all", "Give either ids or all: true.")
         return self

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
 
 from keepsake.points.models import TransferKind
 from keepsake.text import SingleLine
@@ -82,7 +83,7 @@ class AdjustmentCreate(BaseModel):
     @classmethod
     def _moves_something(cls, amount: int) -> int:
         if amount == 0:
-            raise ValueError("an adjustment moves at least one point")
+            raise PydanticCustomError("points_nonzero", "An adjustment moves at least one point.")
         return amount
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts import service as accounts
 from keepsake.errors import Conflict, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.pagination import Cursor, Page, PageRequest
 from keepsake.points import repository
 from keepsake.points.models import BUDGET_ACCOUNT, DELETED_ACCOUNTS, TransferKind
@@ -94,11 +95,13 @@ async def adjust(
     """An operator's correction, from or back to the budget; refused below zero."""
     user = await accounts.user_by_handle(db, body.handle)
     if user is None:
-        raise PersonNotFound("No such user.")
+        raise PersonNotFound(_("No such user."))
     await repository.ensure_accounts(db, user_id=user.id, system=BUDGET_ACCOUNT)
     held = (await repository.lock_balances(db, [BUDGET_ACCOUNT, user.id]))[user.id]
     if held + body.amount < 0:
-        raise InsufficientPoints(f"The balance is {held}; it cannot go below 0.")
+        raise InsufficientPoints(
+            _("The balance is {balance}; it cannot go below 0."), params={"balance": held}
+        )
     transfer_id = await repository.post(
         db,
         kind=TransferKind.adjustment,

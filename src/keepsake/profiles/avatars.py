@@ -16,6 +16,7 @@ from pillow_heif import register_heif_opener
 
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 from keepsake.images import to_srgb
 from keepsake.profiles.schemas import AvatarPublic
 from keepsake.storage import keys
@@ -61,7 +62,7 @@ def render(src: Path, folder: Path) -> dict[int, Path]:
         raise _too_many_pixels() from exc
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow reports undecodable data with any of these, depending on the format.
-        raise _invalid("This file is not an image we can read.") from exc
+        raise _invalid(_("This file is not an image we can read.")) from exc
     written = {}
     for edge in SIZES.values():
         size = min(edge, square.width)
@@ -108,13 +109,16 @@ async def view(settings: Settings, storage: Storage, avatar_key: str | None) -> 
 
 def _check_size(width: int, height: int) -> None:
     if min(width, height) < MIN_EDGE:
-        raise _invalid(f"An avatar needs at least {MIN_EDGE} pixels on each side.")
+        raise _invalid(_("An avatar needs at least {edge} pixels on each side."), edge=MIN_EDGE)
     if width * height > MAX_PIXELS:
         raise _too_many_pixels()
 
 
 def _too_many_pixels() -> InvalidImage:
-    return _invalid(f"An avatar may have at most {MAX_PIXELS // 1_000_000} megapixels.")
+    return _invalid(
+        _("An avatar may have at most {megapixels} megapixels."),
+        megapixels=MAX_PIXELS // 1_000_000,
+    )
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -133,5 +137,5 @@ def _center_square(image: Image.Image) -> Image.Image:
     return image.crop((left, top, left + edge, top + edge))
 
 
-def _invalid(detail: str) -> InvalidImage:
-    return InvalidImage(detail, code=InvalidImage.code, field="avatar_upload_id")
+def _invalid(detail: str, **params: object) -> InvalidImage:
+    return InvalidImage(detail, code=InvalidImage.code, field="avatar_upload_id", params=params)

@@ -9,6 +9,7 @@ from functools import cache
 
 from keepsake import text as texts
 from keepsake.errors import Invalid
+from keepsake.i18n.catalog import _
 from keepsake.profiles.schemas import QuietHours
 
 # Bounded by the `users` columns they are stored in.
@@ -46,13 +47,16 @@ def note(value: str) -> str:
     note = text(value)
     if note is None:
         raise InvalidNote(
-            "The note is one line: no line breaks or control characters.",
+            _("The note is one line: no line breaks or control characters."),
             code=InvalidNote.code,
             field="note",
         )
     if len(note) > NOTE_MAX:
         raise InvalidNote(
-            f"The note is at most {NOTE_MAX} characters.", code=InvalidNote.code, field="note"
+            _("The note is at most {limit} characters."),
+            code=InvalidNote.code,
+            field="note",
+            params={"limit": NOTE_MAX},
         )
     return note
 
@@ -61,9 +65,10 @@ def display_name(value: str) -> str:
     name = texts.display_name(value)
     if name is None:
         raise InvalidDisplayName(
-            f"Give a display name of 1–{texts.DISPLAY_NAME_MAX} characters on one line.",
+            _("Give a display name of 1–{limit} characters on one line."),
             code=InvalidDisplayName.code,
             field="display_name",
+            params={"limit": texts.DISPLAY_NAME_MAX},
         )
     return name
 
@@ -72,9 +77,10 @@ def bio(value: str) -> str:
     bio = text(value, multiline=True)
     if bio is None or len(bio) > BIO_MAX:
         raise InvalidBio(
-            f"A bio is at most {BIO_MAX} characters, without control characters.",
+            _("A bio is at most {limit} characters, without control characters."),
             code=InvalidBio.code,
             field="bio",
+            params={"limit": BIO_MAX},
         )
     return bio
 
@@ -89,7 +95,7 @@ def timezone(value: str) -> str:
     name = zones().get(value.lower())
     if name is None:
         raise InvalidTimezone(
-            "Use an IANA time zone name such as `Europe/Berlin`.",
+            _("Use an IANA time zone name such as `Europe/Berlin`."),
             code=InvalidTimezone.code,
             field="timezone",
         )
@@ -102,7 +108,7 @@ def local_time(value: str, field: str) -> time:
         if hour < 24 and minute < 60:
             return time(hour, minute)
     raise InvalidQuietHours(
-        "Give a local time as `HH:MM` (00:00–23:59).", code=InvalidQuietHours.code, field=field
+        _("Give a local time as `HH:MM` (00:00–23:59)."), code=InvalidQuietHours.code, field=field
     )
 
 
@@ -111,7 +117,7 @@ def quiet_hours(value: QuietHours) -> tuple[time, time]:
     end = local_time(value.end, "quiet_hours.end")
     if start == end:
         raise InvalidQuietHours(
-            "Quiet hours need a start and an end that differ; send null to turn them off.",
+            _("Quiet hours need a start and an end that differ; send null to turn them off."),
             code=InvalidQuietHours.code,
             field="quiet_hours",
         )

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from keepsake.i18n import Language
 from keepsake.privacy import Person, Relationship, relationship
@@ -178,7 +179,7 @@ class MeUpdate(BaseModel):
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
-            raise ValueError("may not be null")
+            raise PydanticCustomError("not_null", "This field may not be null.")
         return value
 
 

@@ -13,6 +13,7 @@ from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
 from keepsake.pagination import Page, PageRequest, split_page
@@ -178,7 +179,7 @@ async def request_deletion(
     if user.password_hash is not None:
         if password is None:
             raise PasswordRequired(
-                "Confirm with your password.", code=PasswordRequired.code, field="password"
+                _("Confirm with your password."), code=PasswordRequired.code, field="password"
             )
         # A stolen access token must not become a password oracle.
         await limiter.hit(
@@ -187,7 +188,7 @@ async def request_deletion(
             window=settings.rate_limit_window,
         )
         if not await verify_password(user.password_hash, password):
-            raise InvalidPassword("The password is wrong.")
+            raise InvalidPassword(_("The password is wrong."))
     now = utcnow()
     user.status = AccountStatus.deleting
     user.deletion_requested_at = now

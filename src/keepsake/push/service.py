@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
 from keepsake.errors import Invalid, NotFound
+from keepsake.i18n.catalog import _
 from keepsake.push import repository
 from keepsake.push.models import Platform
 from keepsake.push.schemas import DeviceCreate, DevicePublic
@@ -33,7 +34,7 @@ async def register_device(db: AsyncSession, *, user: User, body: DeviceCreate) -
     if body.platform == Platform.ios:
         if not _APNS_TOKEN.fullmatch(token) or len(token) % 2:
             raise InvalidDeviceToken(
-                "An APNs device token is the token's bytes in hex.",
+                _("An APNs device token is the token's bytes in hex."),
                 code=InvalidDeviceToken.code,
                 field="token",
             )
@@ -47,4 +48,4 @@ async def register_device(db: AsyncSession, *, user: User, body: DeviceCreate) -
 async def remove_device(db: AsyncSession, *, user: User, device_id: uuid.UUID) -> None:
     """Only the caller's own devices; anyone else's look like no device at all."""
     if not await repository.remove(db, user_id=user.id, device_id=device_id):
-        raise DeviceNotFound("No such device of yours.")
+        raise DeviceNotFound(_("No such device of yours."))

@@ -12,6 +12,7 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
 from keepsake.pagination import Page
 from keepsake.profiles import avatars
@@ -28,7 +29,7 @@ INVALID_QUERY = "invalid_query"
 
 def _bad_cursor() -> Invalid:
     return Invalid(
-        "The cursor is not one this server gave out.", code="invalid_cursor", field="cursor"
+        _("The cursor is not one this server gave out."), code="invalid_cursor", field="cursor"
     )
 
 
@@ -47,9 +48,8 @@ def decode_cursor(value: str) -> Position:
     return Position(rank, handle_key)
 
 
-async def _count(db: AsyncSession, settings: Settings, limiter: RateLimiter, viewer: User) -> None:
-    await limiter.hit_in(
-        db,
+async def _count(settings: Settings, limiter: RateLimiter, viewer: User) -> None:
+    await limiter.hit_leased(
         f"search:account:{viewer.id}",
         limit=settings.rate_limit_search_per_account,
         window=settings.rate_limit_window,
@@ -70,14 +70,12 @@ async def people(
     """People matching `q` the viewer may find: exact handle, then their circle, then others."""
     query = parse(q)
     if query is None:
-        raise Invalid("Type at least one letter to search for.", code=INVALID_QUERY, field="q")
+        raise Invalid(_("Type at least one letter to search for."), code=INVALID_QUERY, field="q")
     after = decode_cursor(cursor) if cursor else None
+    await _count(settings, limiter, viewer)
     found = await repository.people(db, query, viewer_id=viewer.id, after=after, limit=limit + 1)
     page = found[:limit]
     persons = await graph.people_by_ids(db, viewer_id=viewer.id, user_ids=[f.user_id for f in page])
-    # Last: the counter's row stays locked until the request commits, so one person's
-    # concurrent searches queue behind each other only for that moment.
-    await _count(db, settings, limiter, viewer)
     items = []
     for match in page:
         person = persons[match.user_id]
@@ -102,7 +100,7 @@ async def hashtags(
     """
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
-        raise Invalid("Type at least one letter of the tag.", code=INVALID_QUERY, field="q")
-    await _count(db, settings, limiter, viewer)
+        raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
+    await _count(settings, limiter, viewer)
     tags = await repository.recent_tags(db, prefix, limit=limit)
     return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from keepsake.errors import AppError, Conflict, Forbidden, NotFound
+from keepsake.i18n.catalog import _
 
 # Segments may not start with a dot, so `.` and `..` cannot occur and the local
 # backend's hidden temp files can never be named, written or served through a key.
@@ -119,7 +120,7 @@ class UploadGate(Protocol):
 class InvalidKey(AppError):
     status = 400
     code = "invalid_storage_key"
-    title = "Invalid storage key"
+    title = _("Invalid storage key")
 
 
 class ObjectNotFound(NotFound):
@@ -145,25 +146,25 @@ class UploadUsed(Conflict):
 class ContentTypeMismatch(AppError):
     status = 415
     code = "content_type_mismatch"
-    title = "Unsupported media type"
+    title = _("Unsupported media type")
 
 
 class UploadTooLarge(AppError):
     status = 413
     code = "upload_too_large"
-    title = "Upload too large"
+    title = _("Upload too large")
 
 
 class StorageFull(AppError):
     status = 507
     code = "storage_full"
-    title = "Storage full"
+    title = _("Storage full")
 
 
 class StorageUnavailable(AppError):
     status = 503
     code = "storage_unavailable"
-    title = "Storage unavailable"
+    title = _("Storage unavailable")
 
     def __init__(self, detail: str, *, retry_after: int = 5):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
@@ -172,12 +173,12 @@ class StorageUnavailable(AppError):
 class UploadSizeMismatch(AppError):
     status = 400
     code = "upload_size_mismatch"
-    title = "Upload incomplete"
+    title = _("Upload incomplete")
 
 
 def validate_key(key: str) -> str:
     if len(key) > MAX_KEY_LENGTH or not _KEY.fullmatch(key):
-        raise InvalidKey("Storage keys are relative paths of letters, digits, '.', '_' and '-'.")
+        raise InvalidKey(_("Storage keys are relative paths of letters, digits, '.', '_' and '-'."))
     return key
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import anyio
 import anyio.to_thread
 
+from keepsake.i18n.catalog import _
 from keepsake.storage import files
 from keepsake.storage.base import (
     SIGNED_URL_CACHE_SIZE,
@@ -83,9 +84,9 @@ class LocalStorage:
         validate_key(key)
         fields = ("PUT", key, str(expires), content_type, str(size_bytes))
         if not self._signer.verify(signature, *fields):
-            raise InvalidSignature("This upload URL is not valid.")
+            raise InvalidSignature(_("This upload URL is not valid."))
         if expires < time.time():
-            raise UploadUrlExpired("This upload URL has expired; ask for a new one.")
+            raise UploadUrlExpired(_("This upload URL has expired; ask for a new one."))
         return UploadGrant(key, content_type, size_bytes)
 
     async def receive_upload(
@@ -98,7 +99,10 @@ class LocalStorage:
     ) -> None:
         """Stream an upload's body to disk, keeping it only if it is exactly as signed."""
         if content_type != grant.content_type:
-            raise ContentTypeMismatch(f"Send this upload with Content-Type {grant.content_type}.")
+            raise ContentTypeMismatch(
+                _("Send this upload with Content-Type {content_type}."),
+                params={"content_type": grant.content_type},
+            )
         # Refuse a declared length before reading anything; a chunked body (no
         # Content-Length) is held to the same limit while it streams.
         if content_length is not None and content_length > grant.size_bytes:
@@ -134,7 +138,7 @@ class LocalStorage:
 
     async def download(self, key: str, dest_path: Path) -> None:
         if not await anyio.to_thread.run_sync(files.copy_out, self._path(key), dest_path):
-            raise ObjectNotFound(f"No stored object at {key}.")
+            raise ObjectNotFound(_("No stored object at {key}."), params={"key": key})
 
     async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
         validate_content_type(content_type)
@@ -174,15 +178,15 @@ class LocalStorage:
     def verify_media(self, key: str, *, expires: int, viewer: str, signature: str) -> None:
         validate_key(key)
         if not self._signer.verify(signature, "GET", key, str(expires), viewer):
-            raise InvalidSignature("This media URL is not valid.")
+            raise InvalidSignature(_("This media URL is not valid."))
         if expires < time.time():
-            raise MediaUrlExpired("This media URL has expired.")
+            raise MediaUrlExpired(_("This media URL has expired."))
 
     async def media_file(self, key: str) -> MediaFile:
         try:
             return await anyio.to_thread.run_sync(files.read_stat, self._path(key))
         except FileNotFoundError:
-            raise ObjectNotFound(f"No stored object at {key}.") from None
+            raise ObjectNotFound(_("No stored object at {key}."), params={"key": key}) from None
 
     def _path(self, key: str) -> Path:
         path = self.root / validate_key(key)
@@ -194,8 +198,12 @@ class LocalStorage:
 
 
 def _too_large(grant: UploadGrant) -> UploadTooLarge:
-    return UploadTooLarge(f"This upload URL accepts {grant.size_bytes} bytes at most.")
+    return UploadTooLarge(
+        _("This upload URL accepts {size} bytes at most."), params={"size": grant.size_bytes}
+    )
 
 
 def _too_small(grant: UploadGrant) -> UploadSizeMismatch:
-    return UploadSizeMismatch(f"This upload must be exactly {grant.size_bytes} bytes.")
+    return UploadSizeMismatch(
+        _("This upload must be exactly {size} bytes."), params={"size": grant.size_bytes}
+    )

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from starlette.requests import ClientDisconnect
 
 from keepsake.errors import NotFound, responses
+from keepsake.i18n.catalog import _
 from keepsake.storage.base import (
     VIEWER_PATTERN,
     ContentTypeMismatch,
@@ -35,7 +36,7 @@ def _local_storage(request: Request) -> LocalStorage:
     storage = request.app.state.storage
     # With S3 configured, clients talk to S3 and these routes do not exist.
     if not isinstance(storage, LocalStorage):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return storage
 
 
@@ -88,19 +89,19 @@ async def put_upload(
     # Claiming an upload moves its bytes away (`media.service.use_uploads`); its URL must
     # not quietly start a new object that nothing reads.
     if not await gate.open(key):
-        raise UploadUsed("This upload was already used; ask for a new upload URL.")
+        raise UploadUsed(_("This upload was already used; ask for a new upload URL."))
     try:
         await storage.receive_upload(
             grant, request.stream(), content_type=content_type, content_length=content_length
         )
     except ClientDisconnect:
         # A phone losing its connection is routine, not a server error.
-        raise UploadSizeMismatch("The upload ended before all its bytes arrived.") from None
+        raise UploadSizeMismatch(_("The upload ended before all its bytes arrived.")) from None
     except OSError as error:
         # The partial file is gone already (receive_upload removes it on any error).
         if error.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        raise StorageFull("The server's media storage is full; try again later.") from None
+        raise StorageFull(_("The server's media storage is full; try again later.")) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,7 +124,7 @@ async def get_media(
     # (a block, an unfollow, a memory gone `only_me` since) is decided now. Refused
     # looks exactly like missing.
     if not await gate.allows(key, v):
-        raise ObjectNotFound(f"No stored object at {key}.")
+        raise ObjectNotFound(_("No stored object at {key}."), params={"key": key})
     media = await storage.media_file(key)
     max_age = max(0, expires - int(time.time()))
     return FileResponse(

@@ -13,6 +13,7 @@ import anyio.to_thread
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from keepsake.i18n.catalog import _
 from keepsake.storage.base import (
     SIGNED_URL_CACHE_SIZE,
     ObjectNotFound,
@@ -106,7 +107,7 @@ class S3Storage:
             await self._run(self._client.download_file, self._bucket, key, str(dest_path))
         except ClientError as error:
             if _is_not_found(error):
-                raise ObjectNotFound(f"No stored object at {key}.") from None
+                raise ObjectNotFound(_("No stored object at {key}."), params={"key": key}) from None
             raise
 
     async def upload_file(self, key: str, src_path: Path, content_type: str) -> None:
@@ -194,7 +195,7 @@ class S3Storage:
             return await anyio.to_thread.run_sync(partial(call, *args, **kwargs))
         except (BotoConnectionError, HTTPClientError) as error:
             # S3 (or the network to it) is down: nothing was stored, the caller may retry.
-            raise StorageUnavailable("The media storage cannot be reached just now.") from error
+            raise StorageUnavailable(_("The media storage cannot be reached just now.")) from error
 
 
 def _next_page(

@@ -18,6 +18,7 @@ from keepsake.config import Settings
 from keepsake.errors import AppError
 from keepsake.feeds import service as feeds
 from keepsake.graph import service as graph
+from keepsake.i18n.catalog import _
 from keepsake.memories import service as memories
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Cursor, PageRequest
@@ -36,7 +37,7 @@ class NotShared(AppError):
 
     status = 404
     code = "memory_not_found"
-    title = "Not found"
+    title = _("Not found")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def memory_id_of(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise NotShared("No such memory.") from None
+        raise NotShared(_("No such memory.")) from None
 
 
 async def _author(settings: Settings, storage: Storage, person: Person) -> Author:
@@ -96,10 +97,10 @@ async def memory_page(
             memory_id=memory_id_of(memory_id),
         )
     except memories.MemoryNotFound:
-        raise NotShared("No such memory.") from None
+        raise NotShared(_("No such memory.")) from None
     person = await graph.person_by_id(db, viewer_id=ANONYMOUS, user_id=card["author"]["id"])
     if person is None or not can_see_profile(ANONYMOUS, person):
-        raise NotShared("No such memory.")
+        raise NotShared(_("No such memory."))
     return MemoryPage(card, await _author(settings, storage, person))
 
 
@@ -108,15 +109,15 @@ async def profile_page(
 ) -> ProfilePage:
     """A public account's profile and newest public memories; private accounts are 404."""
     if len(handle) > MAX_HANDLE:
-        raise NotShared("No such user.")
+        raise NotShared(_("No such user."))
     try:
         person = await graph.person(db, viewer_id=ANONYMOUS, handle=handle)
         after = Cursor.decode(cursor) if cursor else None
     except AppError:
-        raise NotShared("No such user.") from None
+        raise NotShared(_("No such user.")) from None
     # What a stranger may see of an account beyond its name: nothing when it is private.
     if not can_see_lists(ANONYMOUS, person):
-        raise NotShared("No such user.")
+        raise NotShared(_("No such user."))
     page = await feeds.person(
         db,
         settings=settings,

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
+from keepsake.i18n.catalog import _
 from keepsake.web import share
 from keepsake.web.pages import render
 
@@ -114,7 +115,7 @@ async def oembed(
     parts, base = urlsplit(url), urlsplit(settings.public_url)
     memory_id = parts.path.removeprefix("/m/")
     if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or memory_id == parts.path:
-        raise share.NotShared("No such memory.")
+        raise share.NotShared(_("No such memory."))
     page = await share.memory_page(
         db, reads, settings=settings, storage=storage, memory_id=memory_id
     )
