@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from keepsake.web import app_links, email_links, share_router
-from keepsake.web.console import auth
+from keepsake.web.console import auth, moderation
 from keepsake.web.console import router as console
 
 router = APIRouter()
-for part in (share_router.router, email_links.router, app_links.router, console.router):
+for part in (
+    share_router.router,
+    email_links.router,
+    app_links.router,
+    console.router,
+    moderation.router,
+):
     router.include_router(part)
 
 

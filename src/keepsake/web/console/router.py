@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,41 +25,18 @@ from keepsake.pagination import PageRequest
 from keepsake.security import read_access_token, utcnow
 from keepsake.web.console import session, totp
 from keepsake.web.console.auth import CONSOLE_ROLES, ConsoleAdmin, ConsoleUser, check_csrf
-from keepsake.web.pages import render
+from keepsake.web.console.forms import ConsoleRoute, Csrf, page
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, route_class=ConsoleRoute)
 
-Csrf = Annotated[str | None, Form()]
 Text = Annotated[str, Form(max_length=320)]
 # The music API's own rule for names (one line, not blank), checked before the service.
 TrackName = Annotated[str, Form(max_length=200, pattern=r"^[^\r\n]*\S[^\r\n]*$")]
 
 
-def _page(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> HTMLResponse:
-    settings = request.app.state.settings
-    nonce = request.cookies.get(session.CSRF_COOKIE) or session.new_nonce()
-    response = render(
-        request,
-        template,
-        {**context, "csrf": session.csrf_token(settings, nonce)},
-        status_code=status_code,
-    )
-    response.set_cookie(
-        session.CSRF_COOKIE,
-        nonce,
-        path=session.PATH,
-        httponly=True,
-        samesite="strict",
-        secure=settings.environment != "development",
-    )
-    return response
-
-
 @router.get("/login")
 async def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "console/login.html", {"error": None})
+    return page(request, "console/login.html", {"error": None})
 
 
 @router.post("/login")
@@ -80,10 +57,10 @@ async def login(
             db, settings=settings, limiter=limiter, client=client, email=email, password=password
         )
     except RateLimited as error:
-        return _page(request, "console/login.html", {"error": error.detail}, 429)
+        return page(request, "console/login.html", {"error": error.detail}, 429)
     except AppError:
         await db.rollback()
-        return _page(request, "console/login.html", {"error": "wrong"}, 401)
+        return page(request, "console/login.html", {"error": "wrong"}, 401)
     user = signed.user
     secret = user.totp_secret
     if secret is None and settings.environment != "development":
@@ -98,7 +75,7 @@ async def login(
     if refused or claims is None:
         # No session is left open by a refused sign-in.
         await db.rollback()
-        return _page(request, "console/login.html", {"error": refused}, 403)
+        return page(request, "console/login.html", {"error": refused}, 403)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
         session.COOKIE,
@@ -127,7 +104,7 @@ async def logout(
 
 @router.get("")
 async def home(request: Request, user: ConsoleUser) -> HTMLResponse:
-    return _page(request, "console/home.html", {"user": user})
+    return page(request, "console/home.html", {"user": user})
 
 
 @router.get("/music")
@@ -138,10 +115,10 @@ async def music_library(
     storage: AppStorage,
     user: ConsoleAdmin,
 ) -> HTMLResponse:
-    page = await music.library(
+    found = await music.library(
         db, settings=settings, storage=storage, page=PageRequest(limit=100, after=None)
     )
-    return _page(request, "console/music.html", {"user": user, "tracks": page.items})
+    return page(request, "console/music.html", {"user": user, "tracks": found.items})
 
 
 @router.post("/music/{track_id}")
