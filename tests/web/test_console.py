@@ -158,7 +158,7 @@ async def test_no_console_page_without_a_console_session(
         now=utcnow(),
     )
     routes = console_routes(app)
-    for page in ("/admin", "/admin/music", "/admin/reports", "/admin/audit"):
+    for page in ("/admin", "/admin/music", "/admin/reports", "/admin/audit", "/admin/missions"):
         assert ("GET", page) in routes
 
     for method, path in routes:
@@ -173,8 +173,9 @@ async def test_no_console_page_without_a_console_session(
         assert unknown_session.status_code == 303, (method, path)
         as_user = await client.request(method, path, headers=cookie_header(demoted_cookies))
         assert as_user.status_code == 403, (method, path)
-    music = await client.get("/admin/music", headers=cookie_header(moderator))
-    assert music.status_code == 403
+    for admins_only in ("/admin/music", "/admin/missions"):
+        refused = await client.get(admins_only, headers=cookie_header(moderator))
+        assert refused.status_code == 403
 
 
 async def test_an_admin_renames_and_removes_a_track(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from keepsake.web import app_links, email_links, share_router
-from keepsake.web.console import auth, moderation
+from keepsake.web.console import auth, missions, moderation
 from keepsake.web.console import router as console
 
 router = APIRouter()
@@ -15,6 +15,7 @@ for part in (
     app_links.router,
     console.router,
     moderation.router,
+    missions.router,
 ):
     router.include_router(part)
 

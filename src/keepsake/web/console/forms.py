@@ -14,6 +14,7 @@ from fastapi import Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
 from keepsake.errors import AppError
 from keepsake.text import MultiLine
@@ -75,9 +76,10 @@ class ConsoleRoute(APIRoute):
                 return await handler(request)
             except AppError as error:
                 return _failed(request, error.status, [error.detail])
-            except RequestValidationError as error:
+            except (RequestValidationError, ValidationError) as error:
+                # A form's fields, or the API's body model built from them in the route.
                 fields = [
-                    f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in error.errors()
+                    f"{'.'.join(str(p) for p in e['loc'][-1:])}: {e['msg']}" for e in error.errors()
                 ]
                 return _failed(request, 422, fields)
 
