@@ -61,8 +61,21 @@ def back(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _failed(request: Request, status: int, messages: list[str]) -> HTMLResponse:
-    return page(request, "console/failed.html", {"messages": messages}, status)
+class ConsoleFailed(AppError):
+    """An expected failure of a console route, to be shown as a page.
+
+    Raised on, not returned: the request's database session sees it and rolls back (or
+    commits, as the original error asks), exactly as for the API's problem+json.
+    """
+
+    def __init__(self, status: int, messages: list[str], *, commit: bool = False) -> None:
+        super().__init__("; ".join(messages))
+        self.status, self.messages, self.commit = status, messages, commit
+
+
+async def failed_page(request: Request, exc: Exception) -> HTMLResponse:
+    assert isinstance(exc, ConsoleFailed)
+    return page(request, "console/failed.html", {"messages": exc.messages}, exc.status)
 
 
 class ConsoleRoute(APIRoute):
@@ -74,13 +87,15 @@ class ConsoleRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
+            except ConsoleFailed:
+                raise
             except AppError as error:
-                return _failed(request, error.status, [error.detail])
+                raise ConsoleFailed(error.status, [error.detail], commit=error.commit) from error
             except (RequestValidationError, ValidationError) as error:
                 # A form's fields, or the API's body model built from them in the route.
                 fields = [
-                    f"{'.'.join(str(p) for p in e['loc'][-1:])}: {e['msg']}" for e in error.errors()
+                    f"{e['loc'][-1]}: {e['msg']}" if e["loc"] else e["msg"] for e in error.errors()
                 ]
-                return _failed(request, 422, fields)
+                raise ConsoleFailed(422, fields) from error
 
         return handle

@@ -6,11 +6,15 @@ matching `/v1/admin/...` route.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+import anyio.to_thread
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepsake.accounts import service as accounts
@@ -18,9 +22,11 @@ from keepsake.accounts.deps import ClientInfo
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, Limiter
 from keepsake.errors import AppError, RateLimited
+from keepsake.media import service as uploads
+from keepsake.media.models import UploadPurpose
 from keepsake.music import admin as music_admin
 from keepsake.music import service as music
-from keepsake.music.schemas import MusicTrackUpdate
+from keepsake.music.schemas import MusicTrackCreate, MusicTrackUpdate
 from keepsake.pagination import PageRequest
 from keepsake.security import read_access_token, utcnow
 from keepsake.web.console import session, totp
@@ -29,6 +35,7 @@ from keepsake.web.console.forms import ConsoleRoute, Csrf, page
 
 router = APIRouter(prefix="/admin", include_in_schema=False, route_class=ConsoleRoute)
 
+MUSIC_UPLOAD_PATH = "/admin/music/upload"
 Text = Annotated[str, Form(max_length=320)]
 # The music API's own rule for names (one line, not blank), checked before the service.
 TrackName = Annotated[str, Form(max_length=200, pattern=r"^[^\r\n]*\S[^\r\n]*$")]
@@ -119,6 +126,46 @@ async def music_library(
         db, settings=settings, storage=storage, page=PageRequest(limit=100, after=None)
     )
     return page(request, "console/music.html", {"user": user, "tracks": found.items})
+
+
+@router.post("/music/upload")
+async def upload_track(
+    request: Request,
+    title: TrackName,
+    artist: TrackName,
+    audio: UploadFile,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: ConsoleAdmin,
+    csrf: Csrf = None,
+) -> Response:
+    """The file arrives with the form; then the same steps as an app's upload and
+    `POST /v1/admin/music`: an upload row and key, then the track made from it."""
+    check_csrf(request, settings, csrf)
+    with tempfile.TemporaryDirectory(prefix="keepsake-console-") as folder:
+        source = Path(folder) / "audio"
+        with source.open("wb") as sink:
+            await anyio.to_thread.run_sync(shutil.copyfileobj, audio.file, sink)
+            size = sink.tell()
+        received = await uploads.receive_upload(
+            db,
+            settings=settings,
+            storage=storage,
+            owner=user,
+            purpose=UploadPurpose.music,
+            content_type=audio.content_type or "",
+            source=source,
+            size_bytes=size,
+        )
+    body = MusicTrackCreate(title=title, artist=artist, upload_id=received.id)
+    try:
+        await music_admin.add_track(db, settings=settings, storage=storage, admin=user, body=body)
+    except AppError:
+        # The upload's row goes with the transaction; its bytes must go too.
+        await storage.delete([received.storage_key])
+        raise
+    return RedirectResponse("/admin/music", status_code=303)
 
 
 @router.post("/music/{track_id}")
