@@ -7,6 +7,8 @@ body to an unauthenticated route costs the server at most the limit in memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,19 +23,29 @@ _TOO_LARGE = 413
 class BodyLimitMiddleware:
     """Refuse bodies over `max_bytes` with 413 `payload_too_large`, except under
     `exempt_prefix` (the local storage's upload route, which keeps its own streamed limit
-    per upload)."""
+    per upload) and on the paths of `wider`, each with its own ceiling (a form that
+    carries a file)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefix: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        exempt_prefix: str,
+        wider: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_prefix = exempt_prefix
+        self.wider = dict(wider or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefix):
             await self.app(scope, receive, send)
             return
+        limit = self.wider.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await self._refuse(scope, send)
                 return
         received = 0
@@ -43,7 +55,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI passes an HTTPException from reading the body on to the
                     # app's handler, which answers problem+json.
                     raise HTTPException(_TOO_LARGE)

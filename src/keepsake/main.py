@@ -34,6 +34,7 @@ from keepsake.security import use_password_hash_profile
 from keepsake.storage import build_storage
 from keepsake.storage.local import UPLOAD_PATH
 from keepsake.storage.router import router as local_storage_router
+from keepsake.web.console.router import MUSIC_UPLOAD_PATH
 from keepsake.web.router import install as install_web
 
 TAGS = [
@@ -84,7 +85,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
     # Outermost: an oversized body is refused before any other layer reads it.
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes, exempt_prefix=UPLOAD_PATH
+        BodyLimitMiddleware,
+        max_bytes=settings.max_json_body_bytes,
+        exempt_prefix=UPLOAD_PATH,
+        # The console's music form carries the file itself: a track and its form fields.
+        wider={MUSIC_UPLOAD_PATH: settings.max_music_bytes + settings.max_json_body_bytes},
     )
     for router in (
         # First: routes are matched in order, and the home feed is the hottest path.

@@ -46,3 +46,21 @@ async def test_a_declared_oversized_body_is_refused_before_reading(
     assert_problem(response, 413, "payload_too_large")
     small = await client.post("/v1/auth/login", json={"email": mina.email, "password": PASSWORD})
     assert small.status_code == 200
+
+
+async def test_the_console_music_form_has_its_own_wider_ceiling(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # Over the JSON limit yet under the music one: read through to the route, which
+    # sends a signed-out browser to the sign-in page.
+    big = b"x" * (settings.max_json_body_bytes * 2)
+    files = {"audio": ("track.mp3", big, "audio/mpeg")}
+    passed = await client.post("/admin/music/upload", files=files)
+    assert (passed.status_code, passed.headers["location"]) == (303, "/admin/login")
+    elsewhere = await client.post("/admin/music/some-track/remove", files=files)
+    assert_problem(elsewhere, 413, "payload_too_large")
+    over = b"x" * (settings.max_music_bytes + settings.max_json_body_bytes + 1)
+    refused = await client.post(
+        "/admin/music/upload", content=over, headers={"Content-Type": "multipart/form-data"}
+    )
+    assert_problem(refused, 413, "payload_too_large")

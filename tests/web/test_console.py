@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -14,15 +13,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 
 from keepsake.security import AccessClaims, utcnow
 from keepsake.web.console import session, totp
-from keepsake.web.console.router import router as console_router
 from tests.conftest import PASSWORD, Member
-from tests.web.html_checks import parse_strict
+from tests.fixtures.console import cookie_header, form, operator, sign_in
 
 SignUp = Callable[..., Any]
-SECRET = totp.new_secret()
 
 
 def test_codes_match_rfc_6238() -> None:
@@ -32,50 +30,6 @@ def test_codes_match_rfc_6238() -> None:
     assert totp.code_at(secret, 1111111109 // 30) == "081804"
     assert totp.verify(secret, "081804", now=1111111109 + 30)
     assert not totp.verify(secret, "081804", now=1111111109 + 90)
-
-
-def _cookie_header(cookies: dict[str, str]) -> dict[str, str]:
-    # The cookies are `Secure` outside development; the test client speaks plain HTTP.
-    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-
-
-def _set_cookies(response: httpx.Response) -> dict[str, str]:
-    found = {}
-    for header in response.headers.get_list("set-cookie"):
-        name, _, rest = header.partition("=")
-        found[name] = rest.split(";")[0]
-    return found
-
-
-async def _operator(engine: AsyncEngine, member: Member, role: str) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "UPDATE users SET role = CAST(:role AS user_role), totp_secret = :s WHERE id = :id"
-            ),
-            {"role": role, "s": SECRET, "id": uuid.UUID(member.id)},
-        )
-
-
-async def _form(client: httpx.AsyncClient, path: str, cookies: dict[str, str]) -> dict[str, str]:
-    """Open a console page; the CSRF cookie and the form's token, as the browser holds them."""
-    page = await client.get(path, headers=_cookie_header(cookies))
-    assert page.status_code == 200, page.text
-    parse_strict(page.text)
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
-    assert match
-    return {**cookies, **_set_cookies(page), "csrf": match.group(1)}
-
-
-async def _sign_in(
-    client: httpx.AsyncClient, member: Member, code: str | None = None
-) -> tuple[httpx.Response, dict[str, str]]:
-    held = await _form(client, "/admin/login", {})
-    csrf = held.pop("csrf")
-    form = {"csrf": csrf, "email": member.email, "password": PASSWORD}
-    form["code"] = code or totp.code_at(SECRET, int(time.time()) // totp.STEP_S)
-    response = await client.post("/admin/login", data=form, headers=_cookie_header(held))
-    return response, {**held, **_set_cookies(response)}
 
 
 async def _sessions(client: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
@@ -88,13 +42,13 @@ async def test_a_moderator_signs_in_with_the_second_factor(
     client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
 ) -> None:
     mod = await sign_up("mod")
-    await _operator(engine, mod, "moderator")
+    await operator(engine, mod, "moderator")
 
-    wrong, _ = await _sign_in(client, mod, code="000000")
+    wrong, _ = await sign_in(client, mod, code="000000")
     assert wrong.status_code == 403
     assert len(await _sessions(client, mod)) == 1
 
-    response, cookies = await _sign_in(client, mod)
+    response, cookies = await sign_in(client, mod)
     assert response.status_code == 303
     assert response.headers["location"] == "/admin"
     cookie = next(
@@ -104,7 +58,7 @@ async def test_a_moderator_signs_in_with_the_second_factor(
     assert "SameSite=strict" in cookie
     assert "Secure" in cookie
     assert "Max-Age=28800" in cookie
-    home = await client.get("/admin", headers=_cookie_header(cookies))
+    home = await client.get("/admin", headers=cookie_header(cookies))
     assert home.status_code == 200
     assert "Signed in as mod (moderator)" in home.text
     assert home.headers["content-security-policy"].startswith("default-src 'self'")
@@ -113,17 +67,17 @@ async def test_a_moderator_signs_in_with_the_second_factor(
     console_session = next(s for s in await _sessions(client, mod) if not s["current"])
     ended = await client.delete(f"/v1/me/sessions/{console_session['id']}", headers=mod.headers)
     assert ended.status_code == 204
-    after = await client.get("/admin", headers=_cookie_header(cookies))
+    after = await client.get("/admin", headers=cookie_header(cookies))
     assert (after.status_code, after.headers["location"]) == (303, "/admin/login")
 
 
-async def test_a_normal_user_cannot_sign_in(
+async def test_a_normal_user_cannotsign_in(
     client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
 ) -> None:
     mina = await sign_up("mina")
-    await _operator(engine, mina, "user")
+    await operator(engine, mina, "user")
 
-    response, _ = await _sign_in(client, mina)
+    response, _ = await sign_in(client, mina)
 
     assert response.status_code == 403
     assert "cannot use the console" in response.text
@@ -135,34 +89,52 @@ async def test_forms_without_their_csrf_token_are_refused(
     client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
 ) -> None:
     admin = await sign_up("boss")
-    await _operator(engine, admin, "admin")
-    held = await _form(client, "/admin/login", {})
+    await operator(engine, admin, "admin")
+    held = await form(client, "/admin/login", {})
     held.pop("csrf")
-    form = {"email": admin.email, "password": PASSWORD, "code": "000000"}
-    refused = await client.post("/admin/login", data=form, headers=_cookie_header(held))
+    data = {"email": admin.email, "password": PASSWORD, "code": "000000"}
+    refused = await client.post("/admin/login", data=data, headers=cookie_header(held))
     assert refused.status_code == 403
 
-    _, cookies = await _sign_in(client, admin)
-    held = await _form(client, "/admin/music", cookies)
+    _, cookies = await sign_in(client, admin)
+    held = await form(client, "/admin/music", cookies)
     track = uuid.uuid4()
-    for path in ("/admin/logout", f"/admin/music/{track}/remove"):
+    acts = ("memories/{}/hide", "memories/{}/restore", "reports/{}/dismiss", "appeals/{}/decide")
+    paths = [f"/admin/{act.format(track)}" for act in acts]
+    paths += ["/admin/users/boss/suspend", "/admin/users/boss/unsuspend"]
+    for path in ("/admin/logout", f"/admin/music/{track}/remove", *paths):
         for token in (None, "0" * 64):
-            data = {"csrf": token} if token else {}
-            refused = await client.post(path, data=data, headers=_cookie_header(cookies))
+            data = {"reason": "Rule 3.", "decision": "upheld"}
+            data |= {"csrf": token} if token else {}
+            refused = await client.post(path, data=data, headers=cookie_header(cookies))
             assert refused.status_code == 403, path
-    still = await client.get("/admin", headers=_cookie_header(cookies))
+    still = await client.get("/admin", headers=cookie_header(cookies))
     assert still.status_code == 200
     logout = await client.post(
-        "/admin/logout", data={"csrf": held["csrf"]}, headers=_cookie_header(cookies)
+        "/admin/logout", data={"csrf": held["csrf"]}, headers=cookie_header(cookies)
     )
     assert logout.status_code == 303
 
 
-def _console_routes() -> list[tuple[str, str]]:
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI keeps an included router whole, behind `original_router`.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
+def console_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every console route of the app, its path parameters filled with some value."""
+    values = {"action": "hide", "handle": "someone"}
     routes = []
-    for route in console_router.routes:
-        if isinstance(route, APIRoute) and route.path.startswith("/admin"):
-            path = route.path.replace("{track_id}", str(uuid.uuid4()))
+    for route in _api_routes(app.routes):
+        if route.path.startswith("/admin"):
+            path = re.sub(
+                r"\{(\w+)\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), route.path
+            )
             methods = route.methods or set()
             routes += [(method, path) for method in methods if path != "/admin/login"]
     return routes
@@ -173,21 +145,21 @@ async def test_no_console_page_without_a_console_session(
 ) -> None:
     mina = await sign_up("mina")
     mod = await sign_up("mod")
-    await _operator(engine, mod, "moderator")
-    _, moderator = await _sign_in(client, mod)
+    await operator(engine, mod, "moderator")
+    _, moderator = await sign_in(client, mod)
     # A console cookie of a normal user: a moderator demoted since signing in.
     demoted = await sign_up("demoted")
-    await _operator(engine, demoted, "moderator")
-    _, demoted_cookies = await _sign_in(client, demoted)
-    await _operator(engine, demoted, "user")
+    await operator(engine, demoted, "moderator")
+    _, demoted_cookies = await sign_in(client, demoted)
+    await operator(engine, demoted, "user")
     forged = session.issue(
         app.state.settings,
         AccessClaims(uuid.UUID(mina.id), uuid.uuid4()),
         now=utcnow(),
     )
-    routes = _console_routes()
-    assert ("GET", "/admin") in routes
-    assert any(path == "/admin/music" for _, path in routes)
+    routes = console_routes(app)
+    for page in ("/admin", "/admin/music", "/admin/reports", "/admin/audit", "/admin/missions"):
+        assert ("GET", page) in routes
 
     for method, path in routes:
         anonymous = await client.request(method, path)
@@ -196,20 +168,21 @@ async def test_no_console_page_without_a_console_session(
         with_api_token = await client.request(method, path, headers=mina.headers)
         assert with_api_token.status_code == 303, (method, path)
         unknown_session = await client.request(
-            method, path, headers=_cookie_header({session.COOKIE: forged})
+            method, path, headers=cookie_header({session.COOKIE: forged})
         )
         assert unknown_session.status_code == 303, (method, path)
-        as_user = await client.request(method, path, headers=_cookie_header(demoted_cookies))
+        as_user = await client.request(method, path, headers=cookie_header(demoted_cookies))
         assert as_user.status_code == 403, (method, path)
-    music = await client.get("/admin/music", headers=_cookie_header(moderator))
-    assert music.status_code == 403
+    for admins_only in ("/admin/music", "/admin/missions"):
+        refused = await client.get(admins_only, headers=cookie_header(moderator))
+        assert refused.status_code == 403
 
 
 async def test_an_admin_renames_and_removes_a_track(
     client: httpx.AsyncClient, sign_up: SignUp, engine: AsyncEngine
 ) -> None:
     admin = await sign_up("boss")
-    await _operator(engine, admin, "admin")
+    await operator(engine, admin, "admin")
     track = uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(
@@ -219,9 +192,9 @@ async def test_an_admin_renames_and_removes_a_track(
             ),
             {"id": track, "key": f"music/{track}"},
         )
-    _, cookies = await _sign_in(client, admin)
-    held = await _form(client, "/admin/music", cookies)
-    csrf, headers = held["csrf"], _cookie_header(cookies)
+    _, cookies = await sign_in(client, admin)
+    held = await form(client, "/admin/music", cookies)
+    csrf, headers = held["csrf"], cookie_header(cookies)
 
     renamed = await client.post(
         f"/admin/music/{track}",

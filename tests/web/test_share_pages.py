@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.config import Settings
 from tests.fixtures.feed_helpers import seed_memory, set_status
+from tests.moderation.helpers import act, moderator
 from tests.profiles.test_profiles import patch_me
 from tests.web.html_checks import foreign_urls, meta, parse_strict
 
@@ -163,3 +164,50 @@ async def test_oembed_describes_only_public_memories(
         "/oembed", params={"url": f"{settings.public_url}/m/{public}", "format": "xml"}
     )
     assert xml.status_code == 422
+
+
+async def test_a_hidden_memory_and_a_suspended_account_are_not_shared(
+    client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp
+) -> None:
+    mina = await sign_up("mina")
+    mod = await moderator(engine, await sign_up("mod"))
+    memory_id = await seed_memory(engine, mina, caption="at the sea")
+    missing = await client.get("/m/00000000-0000-4000-8000-000000000000")
+    assert (await client.get(f"/m/{memory_id}")).status_code == 200
+
+    assert (await act(client, mod, f"/memories/{memory_id}/hide")).status_code == 200
+    hidden = await client.get(f"/m/{memory_id}")
+    assert (hidden.status_code, hidden.text) == (404, missing.text)
+    assert memory_id not in (await client.get("/u/mina")).text
+    assert (await act(client, mod, f"/memories/{memory_id}/restore")).status_code == 200
+    assert (await client.get(f"/m/{memory_id}")).status_code == 200
+
+    assert (await act(client, mod, "/users/mina/suspend")).status_code == 200
+    for path in (f"/m/{memory_id}", "/u/mina"):
+        response = await client.get(path)
+        assert (response.status_code, response.text) == (404, missing.text), path
+    assert (await act(client, mod, "/users/mina/unsuspend")).status_code == 200
+    assert (await client.get("/u/mina")).status_code == 200
+
+
+async def test_share_pages_speak_the_viewers_language(
+    client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp
+) -> None:
+    mina = await sign_up("mina")
+    memory_id = await seed_memory(engine, mina)
+    korean = {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}
+    pages = (f"/m/{memory_id}", "/u/mina", "/m/00000000-0000-4000-8000-000000000000")
+    for path in pages:
+        response = await client.get(path, headers=korean)
+        assert response.headers["vary"] == "Accept-Language"
+        document = parse_strict(response.text)
+        assert document.get("lang") == "ko", path
+    shared = (await client.get(f"/m/{memory_id}", headers=korean)).text
+    assert "앱에서 열기" in shared
+    assert meta(parse_strict(shared), "og:title") == "Keepsake의 Mina"
+    missing = await client.get(pages[2], headers=korean)
+    assert "찾을 수 없어요" in missing.text
+    for header in ({"Accept-Language": "fr-FR, en;q=0.8"}, {}):
+        english = await client.get(f"/m/{memory_id}", headers=header)
+        assert parse_strict(english.text).get("lang") == "en"
+        assert "Open in the app" in english.text

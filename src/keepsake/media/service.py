@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,9 +62,7 @@ def _limit(settings: Settings, purpose: UploadPurpose) -> int:
     return limits[purpose]
 
 
-async def create_upload(
-    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, body: UploadCreate
-) -> UploadPublic:
+def _new_upload(settings: Settings, owner: User, body: UploadCreate) -> Upload:
     content_type = body.content_type.lower()
     if content_type not in CONTENT_TYPES[body.purpose]:
         allowed = ", ".join(sorted(CONTENT_TYPES[body.purpose]))
@@ -81,13 +80,8 @@ async def create_upload(
             field="size_bytes",
             params={"purpose": body.purpose.value, "megabytes": limit // (1024 * 1024)},
         )
-    if await repository.open_count(db, owner.id) >= settings.max_open_uploads:
-        raise TooManyOpenUploads(
-            _("You have {limit} uploads not yet used; use them or let them expire first."),
-            params={"limit": settings.max_open_uploads},
-        )
     upload_id = uuid.uuid4()
-    upload = Upload(
+    return Upload(
         id=upload_id,
         owner_id=owner.id,
         purpose=body.purpose,
@@ -96,10 +90,21 @@ async def create_upload(
         storage_key=keys.upload(owner.id, upload_id),
         expires_at=utcnow() + settings.upload_ttl,
     )
+
+
+async def create_upload(
+    db: AsyncSession, *, settings: Settings, storage: Storage, owner: User, body: UploadCreate
+) -> UploadPublic:
+    upload = _new_upload(settings, owner, body)
+    if await repository.open_count(db, owner.id) >= settings.max_open_uploads:
+        raise TooManyOpenUploads(
+            _("You have {limit} uploads not yet used; use them or let them expire first."),
+            params={"limit": settings.max_open_uploads},
+        )
     await repository.add(db, upload)
     target = await storage.presign_upload(
         upload.storage_key,
-        content_type=content_type,
+        content_type=upload.content_type,
         size_bytes=body.size_bytes,
         expires_in=settings.upload_ttl,
     )
@@ -110,6 +115,26 @@ async def create_upload(
         headers=target.headers,
         expires_at=target.expires_at,
     )
+
+
+async def receive_upload(
+    db: AsyncSession,
+    *,
+    settings: Settings,
+    storage: Storage,
+    owner: User,
+    purpose: UploadPurpose,
+    content_type: str,
+    source: Path,
+    size_bytes: int,
+) -> Upload:
+    """An upload whose bytes reached this server itself (the console's forms): the same
+    rules, row and storage key as an app's upload, its bytes stored at once."""
+    body = UploadCreate(purpose=purpose, content_type=content_type, size_bytes=size_bytes)
+    upload = _new_upload(settings, owner, body)
+    await storage.upload_file(upload.storage_key, source, upload.content_type)
+    await repository.add(db, upload)
+    return upload
 
 
 async def use_uploads(

@@ -1,7 +1,8 @@
 """Rendering a page: the templates, their words, and the headers every page carries.
 
-Every page's text goes through `words` (the `t` filter in templates), in English for
-now: the Korean catalogs replace this one function when they land.
+Share pages' text comes from the gettext catalogs (`_("...")` in templates, extracted
+by `babel.cfg`) in the viewer's language; the console's and the email-link pages' text
+goes through `words` (the `t` filter), in English.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+
+from keepsake.i18n import DEFAULT, Language
+from keepsake.i18n.catalog import translate
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
-LANG = "en"
 
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -34,6 +44,16 @@ def words(text: str, **values: object) -> str:
 
 
 _env.filters["t"] = words
+
+
+@pass_context
+def _translated(context: Context, message: str, **values: object) -> str:
+    """`_("...")` in a template: the message from the catalog of the page's `lang`."""
+    language: Language = context["lang"]
+    return translate(language, message, **values)
+
+
+_env.globals["_"] = _translated
 
 # Pages are rendered here, so they need nothing but this origin; media may also come
 # from storage's origin (S3 or CloudFront), named per page by `origins`.
@@ -67,10 +87,11 @@ def render(
     referrer: str = "same-origin",
     frame: bool = False,
     headers: Mapping[str, str] | None = None,
+    lang: Language = DEFAULT,
 ) -> HTMLResponse:
     """The template as a page with the security headers; `media` are the URLs it embeds."""
     body = _env.get_template(template).render(
-        {"lang": LANG, "request": request, "noindex": not index, **context}
+        {"lang": lang, "request": request, "noindex": not index, **context}
     )
     extra = "".join(f" {origin}" for origin in origins(media))
     response = HTMLResponse(body, status_code=status_code, headers=dict(headers or {}))

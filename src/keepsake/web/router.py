@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from keepsake.web import app_links, email_links, share_router
-from keepsake.web.console import auth
+from keepsake.web.console import auth, forms, missions, moderation
 from keepsake.web.console import router as console
 
 router = APIRouter()
-for part in (share_router.router, email_links.router, app_links.router, console.router):
+for part in (
+    share_router.router,
+    email_links.router,
+    app_links.router,
+    console.router,
+    moderation.router,
+    missions.router,
+):
     router.include_router(part)
 
 
@@ -19,3 +26,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static/web", app_links.static_files(), name="web-static")
     app.add_exception_handler(auth.SignInFirst, auth.sign_in_first)
     app.add_exception_handler(auth.NotAllowed, auth.not_allowed)
+    app.add_exception_handler(forms.ConsoleFailed, forms.failed_page)

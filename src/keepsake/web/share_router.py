@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
+from keepsake.i18n import negotiate
 from keepsake.i18n.catalog import _
 from keepsake.web import share
 from keepsake.web.pages import render
@@ -23,8 +24,24 @@ CACHE = "public, max-age=60"
 PLAYER_WIDTH, PLAYER_HEIGHT = 360, 640
 
 
+def _shared(
+    request: Request, template: str, context: dict[str, Any], **options: Any
+) -> HTMLResponse:
+    """A share page in the viewer's language; shared caches keep one copy per language."""
+    response = render(
+        request,
+        template,
+        context,
+        lang=negotiate(request.headers.get("accept-language")),
+        cache=CACHE,
+        **options,
+    )
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
 def not_found(request: Request) -> HTMLResponse:
-    return render(request, "not_found.html", {}, status_code=404, cache=CACHE)
+    return _shared(request, "not_found.html", {}, status_code=404)
 
 
 @router.get("/m/{memory_id}", include_in_schema=False)
@@ -43,12 +60,11 @@ async def memory_page(
     except share.NotShared:
         return not_found(request)
     base = settings.public_url
-    return render(
+    return _shared(
         request,
         "memory.html",
         {"page": page, "base": base, "url": f"{base}/m/{page.memory['id']}"},
         media=page.media(),
-        cache=CACHE,
         index=page.author.person.discoverable,
         frame=True,
     )
@@ -69,12 +85,11 @@ async def profile_page(
         )
     except share.NotShared:
         return not_found(request)
-    return render(
+    return _shared(
         request,
         "profile.html",
         {"page": page, "base": settings.public_url},
         media=page.media(),
-        cache=CACHE,
         index=page.author.person.discoverable,
     )
 

@@ -6,11 +6,15 @@ matching `/v1/admin/...` route.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import uuid
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+import anyio.to_thread
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepsake.accounts import service as accounts
@@ -19,48 +23,28 @@ from keepsake.accounts.deps import ClientInfo
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, Limiter
 from keepsake.errors import AppError, RateLimited
+from keepsake.media import service as uploads
+from keepsake.media.models import UploadPurpose
 from keepsake.music import admin as music_admin
 from keepsake.music import service as music
-from keepsake.music.schemas import MusicTrackUpdate
+from keepsake.music.schemas import MusicTrackCreate, MusicTrackUpdate
 from keepsake.pagination import PageRequest
 from keepsake.security import read_access_token, utcnow
 from keepsake.web.console import session, totp
 from keepsake.web.console.auth import CONSOLE_ROLES, ConsoleAdmin, ConsoleUser, check_csrf
-from keepsake.web.pages import render
+from keepsake.web.console.forms import ConsoleRoute, Csrf, page
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, route_class=ConsoleRoute)
 
-Csrf = Annotated[str | None, Form()]
+MUSIC_UPLOAD_PATH = "/admin/music/upload"
 Text = Annotated[str, Form(max_length=320)]
 # The music API's own rule for names (one line, not blank), checked before the service.
 TrackName = Annotated[str, Form(max_length=200, pattern=r"^[^\r\n]*\S[^\r\n]*$")]
 
 
-def _page(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> HTMLResponse:
-    settings = request.app.state.settings
-    nonce = request.cookies.get(session.CSRF_COOKIE) or session.new_nonce()
-    response = render(
-        request,
-        template,
-        {**context, "csrf": session.csrf_token(settings, nonce)},
-        status_code=status_code,
-    )
-    response.set_cookie(
-        session.CSRF_COOKIE,
-        nonce,
-        path=session.PATH,
-        httponly=True,
-        samesite="strict",
-        secure=settings.environment != "development",
-    )
-    return response
-
-
 @router.get("/login")
 async def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "console/login.html", {"error": None})
+    return page(request, "console/login.html", {"error": None})
 
 
 @router.post("/login")
@@ -81,10 +65,10 @@ async def login(
             db, settings=settings, limiter=limiter, client=client, email=email, password=password
         )
     except RateLimited as error:
-        return _page(request, "console/login.html", {"error": error.detail}, 429)
+        return page(request, "console/login.html", {"error": error.detail}, 429)
     except AppError:
         await db.rollback()
-        return _page(request, "console/login.html", {"error": "wrong"}, 401)
+        return page(request, "console/login.html", {"error": "wrong"}, 401)
     user = signed.user
     secret = user.totp_secret
     if secret is None and settings.environment != "development":
@@ -99,7 +83,7 @@ async def login(
     if refused or claims is None:
         # No session is left open by a refused sign-in.
         await db.rollback()
-        return _page(request, "console/login.html", {"error": refused}, 403)
+        return page(request, "console/login.html", {"error": refused}, 403)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(
         session.COOKIE,
@@ -128,7 +112,7 @@ async def logout(
 
 @router.get("")
 async def home(request: Request, user: ConsoleUser) -> HTMLResponse:
-    return _page(request, "console/home.html", {"user": user})
+    return page(request, "console/home.html", {"user": user})
 
 
 @router.get("/music")
@@ -139,10 +123,50 @@ async def music_library(
     storage: AppStorage,
     user: ConsoleAdmin,
 ) -> HTMLResponse:
-    page = await music.library(
+    found = await music.library(
         db, settings=settings, storage=storage, page=PageRequest(limit=100, after=None)
     )
-    return _page(request, "console/music.html", {"user": user, "tracks": page.items})
+    return page(request, "console/music.html", {"user": user, "tracks": found.items})
+
+
+@router.post("/music/upload")
+async def upload_track(
+    request: Request,
+    title: TrackName,
+    artist: TrackName,
+    audio: UploadFile,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    user: ConsoleAdmin,
+    csrf: Csrf = None,
+) -> Response:
+    """The file arrives with the form; then the same steps as an app's upload and
+    `POST /v1/admin/music`: an upload row and key, then the track made from it."""
+    check_csrf(request, settings, csrf)
+    with tempfile.TemporaryDirectory(prefix="keepsake-console-") as folder:
+        source = Path(folder) / "audio"
+        with source.open("wb") as sink:
+            await anyio.to_thread.run_sync(shutil.copyfileobj, audio.file, sink)
+            size = sink.tell()
+        received = await uploads.receive_upload(
+            db,
+            settings=settings,
+            storage=storage,
+            owner=user,
+            purpose=UploadPurpose.music,
+            content_type=audio.content_type or "",
+            source=source,
+            size_bytes=size,
+        )
+    body = MusicTrackCreate(title=title, artist=artist, upload_id=received.id)
+    try:
+        await music_admin.add_track(db, settings=settings, storage=storage, admin=user, body=body)
+    except AppError:
+        # The upload's row goes with the transaction; its bytes must go too.
+        await storage.delete([received.storage_key])
+        raise
+    return RedirectResponse("/admin/music", status_code=303)
 
 
 @router.post("/music/{track_id}")
