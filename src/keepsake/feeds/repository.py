@@ -35,9 +35,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    true,
     tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +43,7 @@ from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import User
 from keepsake.claps.repository import clap_columns
+from keepsake.feeds.models import HomeEntry
 from keepsake.graph.models import Follow, FollowState, Mute
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
@@ -144,37 +143,33 @@ def _cards(page: AnySelect) -> AnySelect:
 
 
 def _home() -> AnySelect:
-    """The viewer's own and their active followees' memories.
+    """The viewer's own and their active followees' memories, from `home_timeline`.
 
-    Each author's newest `limit` visible memories come from `ix_memories_author_created`
-    (a LATERAL top-N per author), and the page is the newest of those: the work grows
-    with the number of people followed, never with how much they ever posted.
+    The timeline's primary key is read newest first and stops after `limit` rows that
+    pass, so the work is about one page's worth of rows, however many people the viewer
+    follows and however much they ever posted. Its rows are candidates only: each is
+    checked against the whole policy here, and against the follow and mute as they
+    stand now, so a timeline that lags a change never shows what the viewer may not see.
     """
-    # Muting is a fact about an author: checked once per author, not per memory.
-    authors = union_all(
-        select(Follow.followee_id.label("author_id")).where(
-            Follow.follower_id == VIEWER,
-            Follow.state == FollowState.active,
-            _not_muted(Follow.followee_id),
-        ),
-        select(VIEWER.label("author_id")),
-    ).subquery("authors")
-    recent = _newest_first(
-        select(Memory.id, Memory.created_at).where(
-            Memory.author_id == authors.c.author_id, _READY, _VISIBLE
-        ),
-        Memory.created_at,
-        Memory.id,
-    ).lateral("recent")
-    page = (
-        select(recent.c.id)
-        .select_from(authors)
-        .join(User, User.id == authors.c.author_id)
-        .join(recent, true())
-        .order_by(recent.c.created_at.desc(), recent.c.id.desc())
-        .limit(_LIMIT)
+    entry = aliased(HomeEntry)
+    follow = aliased(Follow)
+    followed = exists().where(
+        follow.follower_id == VIEWER,
+        follow.followee_id == Memory.author_id,
+        follow.state == FollowState.active,
     )
-    return _cards(page)
+    page = (
+        select(entry.memory_id.label("id"))
+        .join(Memory, Memory.id == entry.memory_id)
+        .join(User, User.id == Memory.author_id)
+        .where(
+            entry.owner_id == VIEWER,
+            _READY,
+            _VISIBLE,
+            (Memory.author_id == VIEWER) | (followed & _not_muted(Memory.author_id)),
+        )
+    )
+    return _cards(_newest_first(page, entry.created_at, entry.memory_id))
 
 
 def _explore() -> AnySelect:
