@@ -14,7 +14,8 @@ raw SQL):
 
 - a memory inserted ready, or becoming ready, goes to its author and each active
   follower (one statement per INSERT statement, so a bulk insert fans out in bulk);
-- a follow that becomes active brings the followee's newest 100 ready memories;
+- a follow that becomes active brings the followee's newest 100 ready memories
+  (inserted active, or a request approved: ON CONFLICT DO UPDATE fires the UPDATE one);
 - a follow that ends (unfollow, denial, block, account deletion) takes all of the
   followee's memories out of the follower's timeline.
 
@@ -108,10 +109,27 @@ def upgrade() -> None:
             RETURN NULL;
         END $$;
 
+        CREATE FUNCTION keepsake_home_follows_inserted() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO home_timeline (owner_id, created_at, memory_id)
+            SELECT n.follower_id, m.created_at, m.id
+            FROM new_follows AS n
+            CROSS JOIN LATERAL (
+                SELECT m.created_at, m.id FROM memories AS m
+                WHERE m.author_id = n.followee_id AND m.status = 'ready'
+                ORDER BY m.created_at DESC, m.id DESC
+                LIMIT 100
+            ) AS m
+            WHERE n.state = 'active'
+            ON CONFLICT DO NOTHING;
+            RETURN NULL;
+        END $$;
+
+        -- Per statement, so the seeder's bulk inserts run it once per batch.
         CREATE TRIGGER follows_home_inserted
-            AFTER INSERT ON follows
-            FOR EACH ROW WHEN (NEW.state = 'active')
-            EXECUTE FUNCTION keepsake_home_followed();
+            AFTER INSERT ON follows REFERENCING NEW TABLE AS new_follows
+            FOR EACH STATEMENT EXECUTE FUNCTION keepsake_home_follows_inserted();
         CREATE TRIGGER follows_home_activated
             AFTER UPDATE OF state ON follows
             FOR EACH ROW WHEN (NEW.state = 'active' AND OLD.state <> 'active')
@@ -159,6 +177,7 @@ def downgrade() -> None:
         DROP FUNCTION keepsake_home_unfollowed();
         DROP TRIGGER follows_home_activated ON follows;
         DROP TRIGGER follows_home_inserted ON follows;
+        DROP FUNCTION keepsake_home_follows_inserted();
         DROP FUNCTION keepsake_home_followed();
         DROP TRIGGER memories_home_ready ON memories;
         DROP FUNCTION keepsake_home_ready();
