@@ -75,7 +75,8 @@ def add_seed_parser(admin_commands: Any, data_dir_help: str) -> None:
     seed_parser.add_argument(
         "--max-follows",
         type=positive_int,
-        help="the most anyone follows; seed_user_00000 follows that many (default: 20 × --follows-per-user)",
+        help="the most anyone follows; seed_user_00000 follows that many "
+        "(default: 20 × --follows-per-user, reached by nobody in particular)",
     )
     seed_parser.add_argument(
         "--claps", type=_count, help="clap rows in all (default: 3 per memory; 0 for none)"
