@@ -15,6 +15,7 @@ Targets 127.0.0.1 only; needs `taskset` and `wrk` (installed with apt-get when m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -129,7 +130,9 @@ def measure(size: Size, data: Path, seconds: int, rounds: int) -> dict[str, Any]
         seed_seconds = seeded(folder, url, size.plan)
         # PostgreSQL on the server's core: wrk gets the other one to itself.
         for pid in postgres_pids(folder):
-            os.sched_setaffinity(pid, {SERVER_CPU})
+            # An autovacuum worker may have ended since it was listed.
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(pid, {SERVER_CPU})
         env = {
             **os.environ,
             "KEEPSAKE_DATABASE_URL": url,

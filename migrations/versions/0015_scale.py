@@ -14,6 +14,9 @@ raw SQL):
 
 - a memory inserted ready, or becoming ready, goes to its author and each active
   follower (one statement per INSERT statement, so a bulk insert fans out in bulk);
+  but an author with more than 10,000 active followers is marked in
+  `home_wide_authors` instead, and home reads their newest memories at read time (one
+  index scan per such author the reader follows), so a post costs them no 10,000 writes;
 - a follow that becomes active brings the followee's newest 100 ready memories
   (inserted active, or a request approved: ON CONFLICT DO UPDATE fires the UPDATE one);
 - a follow that ends (unfollow, denial, block, account deletion) takes all of the
@@ -58,19 +61,58 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_home_timeline_memory", "home_timeline", ["memory_id"])
+    op.create_table(
+        "home_wide_authors",
+        sa.Column("author_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_home_wide_authors_author_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("author_id", name=op.f("pk_home_wide_authors")),
+    )
     op.execute(
         """
+        -- A function, not a literal, so that a test can lower it.
+        CREATE FUNCTION keepsake_home_fanout_limit() RETURNS integer
+        LANGUAGE sql STABLE AS 'SELECT 10000';
+
+        -- Whether the author's memories are read at home time rather than fanned out;
+        -- an author past the limit is marked once, and stays marked.
+        CREATE FUNCTION keepsake_home_is_wide(author uuid) RETURNS boolean
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM home_wide_authors WHERE author_id = author) THEN
+                RETURN true;
+            END IF;
+            IF (
+                SELECT count(*) FROM (
+                    SELECT 1 FROM follows WHERE followee_id = author AND state = 'active'
+                    LIMIT keepsake_home_fanout_limit() + 1
+                ) AS followers
+            ) <= keepsake_home_fanout_limit() THEN
+                RETURN false;
+            END IF;
+            INSERT INTO home_wide_authors (author_id) VALUES (author) ON CONFLICT DO NOTHING;
+            RETURN true;
+        END $$;
+
         CREATE FUNCTION keepsake_home_inserted() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
+            -- Materialized: the check runs once per memory, not once per follower.
+            WITH ready AS MATERIALIZED (
+                SELECT n.id, n.author_id, n.created_at, keepsake_home_is_wide(n.author_id) AS wide
+                FROM new_memories AS n WHERE n.status = 'ready'
+            )
             INSERT INTO home_timeline (owner_id, created_at, memory_id)
-            SELECT f.follower_id, n.created_at, n.id
-            FROM new_memories AS n
-            JOIN follows AS f ON f.followee_id = n.author_id AND f.state = 'active'
-            WHERE n.status = 'ready'
+            SELECT f.follower_id, r.created_at, r.id
+            FROM ready AS r
+            JOIN follows AS f ON f.followee_id = r.author_id AND f.state = 'active'
+            WHERE NOT r.wide
             UNION ALL
-            SELECT n.author_id, n.created_at, n.id FROM new_memories AS n
-            WHERE n.status = 'ready'
+            SELECT r.author_id, r.created_at, r.id FROM ready AS r
             ON CONFLICT DO NOTHING;
             RETURN NULL;
         END $$;
@@ -83,11 +125,15 @@ def upgrade() -> None:
         LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO home_timeline (owner_id, created_at, memory_id)
-            SELECT f.follower_id, NEW.created_at, NEW.id
-            FROM follows AS f WHERE f.followee_id = NEW.author_id AND f.state = 'active'
-            UNION ALL
-            SELECT NEW.author_id, NEW.created_at, NEW.id
+            VALUES (NEW.author_id, NEW.created_at, NEW.id)
             ON CONFLICT DO NOTHING;
+            IF NOT keepsake_home_is_wide(NEW.author_id) THEN
+                INSERT INTO home_timeline (owner_id, created_at, memory_id)
+                SELECT f.follower_id, NEW.created_at, NEW.id
+                FROM follows AS f
+                WHERE f.followee_id = NEW.author_id AND f.state = 'active'
+                ON CONFLICT DO NOTHING;
+            END IF;
             RETURN NULL;
         END $$;
 
@@ -183,7 +229,10 @@ def downgrade() -> None:
         DROP FUNCTION keepsake_home_ready();
         DROP TRIGGER memories_home_inserted ON memories;
         DROP FUNCTION keepsake_home_inserted();
+        DROP FUNCTION keepsake_home_is_wide(uuid);
+        DROP FUNCTION keepsake_home_fanout_limit();
         """
     )
+    op.drop_table("home_wide_authors")
     op.drop_index("ix_home_timeline_memory", table_name="home_timeline")
     op.drop_table("home_timeline")

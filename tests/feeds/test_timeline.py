@@ -127,3 +127,36 @@ async def test_a_stale_row_grants_nothing(
     assert await ids(client, mina, HOME) == []
     await follow(client, mina, "theo")
     assert await ids(client, mina, HOME) == [public]
+
+
+async def test_widely_followed_authors_are_read_not_fanned_out(
+    client: httpx.AsyncClient, engine: AsyncEngine, sign_up: SignUp
+) -> None:
+    star, mina, theo, ada = [await sign_up(h) for h in ("star", "mina", "theo", "ada")]
+    for fan in (mina, theo, ada):
+        await follow(client, fan, "star")
+    limit = "CREATE OR REPLACE FUNCTION keepsake_home_fanout_limit() RETURNS integer"
+    async with engine.begin() as conn:
+        await conn.execute(text(f"{limit} LANGUAGE sql STABLE AS 'SELECT 2'"))
+    try:
+        posted = await seed_memory(engine, star, visibility="followers")
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"{limit} LANGUAGE sql STABLE AS 'SELECT 10000'"))
+    async with engine.connect() as conn:
+        wide = (await conn.scalars(text("SELECT author_id FROM home_wide_authors"))).all()
+    assert [str(w) for w in wide] == [star.id]
+    assert posted not in await timeline(engine, mina)
+    assert posted in await timeline(engine, star)
+    # Read at home time, under the same rules: followers see it once, others never.
+    assert await ids(client, mina, HOME) == [posted]
+    assert await ids(client, star, HOME) == [posted]
+    await client.delete("/v1/users/star/follow", headers=mina.headers)
+    await client.post("/v1/users/star/mute", headers=theo.headers)
+    mod = await moderator(engine, await sign_up("mod"))
+    assert await ids(client, mina, HOME) == []
+    assert await ids(client, theo, HOME) == []
+    assert await ids(client, ada, HOME) == [posted]
+    hidden = await act(client, mod, f"/memories/{posted}/hide", reason="Shows an address.")
+    assert hidden.status_code == 200, hidden.text
+    assert await ids(client, ada, HOME) == []

@@ -33,3 +33,13 @@ class HomeEntry(Base):
     memory_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("memories.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class HomeWideAuthor(Base):
+    """An author with too many followers to fan out to: home reads their memories."""
+
+    __tablename__ = "home_wide_authors"
+
+    author_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )

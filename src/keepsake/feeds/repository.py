@@ -35,7 +35,9 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    true,
     tuple_,
+    union,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +45,7 @@ from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import User
 from keepsake.claps.repository import clap_columns
-from keepsake.feeds.models import HomeEntry
+from keepsake.feeds.models import HomeEntry, HomeWideAuthor
 from keepsake.graph.models import Follow, FollowState, Mute
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
@@ -142,6 +144,17 @@ def _cards(page: AnySelect) -> AnySelect:
     )
 
 
+def _followed(author_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
+    """The viewer follows the author now (an approved follow) and has not muted them."""
+    follow = aliased(Follow)
+    active = exists().where(
+        follow.follower_id == VIEWER,
+        follow.followee_id == author_id,
+        follow.state == FollowState.active,
+    )
+    return active & _not_muted(author_id)
+
+
 def _home() -> AnySelect:
     """The viewer's own and their active followees' memories, from `home_timeline`.
 
@@ -150,26 +163,42 @@ def _home() -> AnySelect:
     follows and however much they ever posted. Its rows are candidates only: each is
     checked against the whole policy here, and against the follow and mute as they
     stand now, so a timeline that lags a change never shows what the viewer may not see.
+    Authors too widely followed to fan out to (`home_wide_authors`) are merged in at
+    read time: each one the viewer follows adds one index scan of `limit` rows.
     """
     entry = aliased(HomeEntry)
-    follow = aliased(Follow)
-    followed = exists().where(
-        follow.follower_id == VIEWER,
-        follow.followee_id == Memory.author_id,
-        follow.state == FollowState.active,
-    )
-    page = (
-        select(entry.memory_id.label("id"))
+    fanned = _newest_first(
+        select(entry.memory_id.label("id"), entry.created_at.label("created_at"))
         .join(Memory, Memory.id == entry.memory_id)
         .join(User, User.id == Memory.author_id)
         .where(
             entry.owner_id == VIEWER,
             _READY,
             _VISIBLE,
-            (Memory.author_id == VIEWER) | (followed & _not_muted(Memory.author_id)),
-        )
+            (Memory.author_id == VIEWER) | _followed(Memory.author_id),
+        ),
+        entry.created_at,
+        entry.memory_id,
     )
-    return _cards(_newest_first(page, entry.created_at, entry.memory_id))
+    wide = aliased(HomeWideAuthor)
+    recent = _newest_first(
+        select(Memory.id, Memory.created_at)
+        .join(User, User.id == Memory.author_id)
+        .where(Memory.author_id == wide.author_id, _READY, _VISIBLE),
+        Memory.created_at,
+        Memory.id,
+    ).lateral("recent")
+    read_now = (
+        select(recent.c.id, recent.c.created_at)
+        .select_from(wide)
+        .join(recent, true())
+        .where(wide.author_id != VIEWER, _followed(wide.author_id))
+    )
+    # UNION, not UNION ALL: a wide author's memories from before they became wide
+    # are in the timeline too.
+    both = union(fanned, read_now).subquery("both")
+    page = select(both.c.id).order_by(both.c.created_at.desc(), both.c.id.desc()).limit(_LIMIT)
+    return _cards(page)
 
 
 def _explore() -> AnySelect:
