@@ -114,8 +114,10 @@ def sql(url: str, query: str) -> list[tuple[Any, ...]]:
     return asyncio.run(fetch())
 
 
-def seed_database(url: str, folder: Path, plan: SeedPlan) -> None:
-    async def run() -> None:
+def seed_database(url: str, folder: Path, plan: SeedPlan) -> float:
+    """Seeds and vacuums; the seconds the seeding took."""
+
+    async def run() -> float:
         engine = create_engine(url, pool_size=1)
         try:
             storage = build_storage(Settings(data_dir=folder))
@@ -128,8 +130,9 @@ def seed_database(url: str, folder: Path, plan: SeedPlan) -> None:
         finally:
             await engine.dispose()
         print(f"seeded in {result.seconds:.0f} s: {result.inserted}", flush=True)
+        return result.seconds
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 def viewer_number(url: str) -> int:

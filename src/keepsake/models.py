@@ -4,6 +4,7 @@ from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Sessi
 from keepsake.claps.models import Clap
 from keepsake.db import Base
 from keepsake.exports.models import Export
+from keepsake.feeds.models import HomeEntry, HomeWideAuthor
 from keepsake.graph.models import Block, Follow, Mute
 from keepsake.idempotency import IdempotencyRecord
 from keepsake.media.models import Upload
@@ -38,6 +39,8 @@ __all__ = [
     "Export",
     "Follow",
     "Hashtag",
+    "HomeEntry",
+    "HomeWideAuthor",
     "IdempotencyRecord",
     "Identity",
     "Memory",

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from keepsake.seed import SEED_PASSWORD, SeedPlan, SeedResult, email, handle, seed
+from keepsake.seed import SEED_PASSWORD, SeedPlan, SeedResult, email, handle, seed, seed_id
 from tests.cli.test_cli import keepsake_runner
 
 TABLES = ("users", "follows", "memories", "clips", "memory_hashtags", "claps")
@@ -133,3 +133,38 @@ async def test_admin_seed_command_prints_progress_and_the_password(database_url:
     assert repr(SEED_PASSWORD) in first.stderr
     assert again.returncode == 0, again.stderr
     assert "added 0 users, 0 follows, 0 memories" in again.stderr
+
+
+async def test_max_follows_makes_someone_follow_thousands(
+    engine: AsyncEngine, app: FastAPI
+) -> None:
+    plan = SeedPlan(2_500, 20, follows_per_user=4, max_follows=1_200, claps=0)
+    result = await run_seed(engine, app, plan)
+    async with engine.connect() as conn:
+        most = await conn.execute(
+            text(
+                "SELECT u.handle, count(*) FROM follows f JOIN users u ON u.id = f.follower_id"
+                " GROUP BY u.handle ORDER BY count(*) DESC LIMIT 2"
+            )
+        )
+        (first, followed), (_, runner_up) = most.all()
+        reader = {"id": seed_id("user", 0)}
+        timeline = await conn.scalar(
+            text("SELECT count(*) FROM home_timeline WHERE owner_id = :id"), reader
+        )
+        theirs = await conn.scalar(
+            text(
+                "SELECT count(*) FROM memories m WHERE m.author_id = :id OR EXISTS"
+                " (SELECT 1 FROM follows f WHERE f.follower_id = :id"
+                " AND f.followee_id = m.author_id AND f.state = 'active')"
+            ),
+            reader,
+        )
+    assert (first, followed) == (handle(0), 1_200)
+    assert runner_up <= 1_200
+    # The reader's home is filled as the follows and memories went in.
+    assert timeline == theirs
+    assert theirs
+    # A re-run with the same numbers adds nothing.
+    assert (await run_seed(engine, app, plan)).inserted == dict.fromkeys(result.inserted, 0)
+    assert result.seconds < 60

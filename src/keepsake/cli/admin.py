@@ -61,6 +61,12 @@ def add_seed_parser(admin_commands: Any, data_dir_help: str) -> None:
         "--follows-per-user", type=positive_int, default=20, help="on average; default: %(default)s"
     )
     seed_parser.add_argument(
+        "--max-follows",
+        type=positive_int,
+        help="the most anyone follows; seed_user_00000 follows that many "
+        "(default: 20 × --follows-per-user, reached by nobody in particular)",
+    )
+    seed_parser.add_argument(
         "--claps", type=_count, help="clap rows in all (default: 3 per memory; 0 for none)"
     )
     seed_parser.add_argument("--data-dir", type=Path, help=data_dir_help)
@@ -88,6 +94,7 @@ def seed_command(args: argparse.Namespace) -> None:
         users=args.users,
         memories=args.memories,
         follows_per_user=args.follows_per_user,
+        max_follows=args.max_follows,
         claps=args.claps,
     )
     settings = load_settings(args.data_dir)

@@ -18,83 +18,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    DateTime,
-    Integer,
-    Select,
-    SQLColumnExpression,
     String,
     Uuid,
     bindparam,
-    exists,
     func,
-    literal_column,
     select,
-    true,
-    tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from keepsake.accounts.models import User
 from keepsake.claps.repository import clap_columns
-from keepsake.graph.models import Follow, FollowState, Mute
+from keepsake.feeds.clauses import (
+    PUBLIC_READY,
+    VIEWER,
+    VISIBLE,
+    AnySelect,
+    newest_first,
+    not_muted,
+)
+from keepsake.feeds.home_statement import home_page
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import TOP, Cursor
-from keepsake.privacy import memory_visible
 from keepsake.readdb import ReadDb, ReadQuery
-
-# Statements of any columns; rows are read by column name.
-AnySelect = Select[*tuple[Any, ...]]
-
-VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
-_LIMIT = bindparam("limit", type_=Integer())
-BEFORE = tuple_(
-    bindparam("before_at", type_=DateTime(timezone=True)), bindparam("before_id", type_=Uuid())
-)
-
-# The policy takes the viewer as a value; the bound parameter compiles to the same SQL.
-VISIBLE = memory_visible(
-    cast(uuid.UUID, VIEWER),
-    author_id=Memory.author_id,
-    visibility=Memory.visibility,
-    status=Memory.status,
-    hidden_at=Memory.hidden_at,
-    author_status=User.status,
-    author_is_private=User.is_private,
-)
-# Written out rather than bound, so the planner can match the partial index
-# `ix_memories_public_ready_created` even with a generic plan of a prepared statement.
-_PUBLIC_READY = (Memory.visibility == literal_column("'public'")) & (
-    Memory.status == literal_column("'ready'")
-)
-_READY = Memory.status == literal_column("'ready'")
-
-
-def _not_muted(author_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
-    """Muted people stay out of home, explore and hashtags (not out of their own page)."""
-    mute = aliased(Mute)
-    return ~exists().where(mute.muter_id == VIEWER, mute.muted_id == author_id)
-
-
-def _newest_first(
-    query: AnySelect,
-    created_at: SQLColumnExpression[datetime],
-    item_id: SQLColumnExpression[uuid.UUID],
-) -> AnySelect:
-    return (
-        query.where(tuple_(created_at, item_id) < BEFORE)
-        .order_by(created_at.desc(), item_id.desc())
-        .limit(_LIMIT)
-    )
 
 
 def _cards(page: AnySelect) -> AnySelect:
@@ -141,45 +91,11 @@ def _cards(page: AnySelect) -> AnySelect:
     )
 
 
-def _home() -> AnySelect:
-    """The viewer's own and their active followees' memories.
-
-    Each author's newest `limit` visible memories come from `ix_memories_author_created`
-    (a LATERAL top-N per author), and the page is the newest of those: the work grows
-    with the number of people followed, never with how much they ever posted.
-    """
-    # Muting is a fact about an author: checked once per author, not per memory.
-    authors = union_all(
-        select(Follow.followee_id.label("author_id")).where(
-            Follow.follower_id == VIEWER,
-            Follow.state == FollowState.active,
-            _not_muted(Follow.followee_id),
-        ),
-        select(VIEWER.label("author_id")),
-    ).subquery("authors")
-    recent = _newest_first(
-        select(Memory.id, Memory.created_at).where(
-            Memory.author_id == authors.c.author_id, _READY, VISIBLE
-        ),
-        Memory.created_at,
-        Memory.id,
-    ).lateral("recent")
-    page = (
-        select(recent.c.id)
-        .select_from(authors)
-        .join(User, User.id == authors.c.author_id)
-        .join(recent, true())
-        .order_by(recent.c.created_at.desc(), recent.c.id.desc())
-        .limit(_LIMIT)
-    )
-    return _cards(page)
-
-
 def _explore() -> AnySelect:
     """Recent public memories of public accounts, walking the partial index backwards."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
-    page = page.where(_PUBLIC_READY, ~User.is_private, VISIBLE, _not_muted(Memory.author_id))
-    return _cards(_newest_first(page, Memory.created_at, Memory.id))
+    page = page.where(PUBLIC_READY, ~User.is_private, VISIBLE, not_muted(Memory.author_id))
+    return _cards(newest_first(page, Memory.created_at, Memory.id))
 
 
 def _hashtag() -> AnySelect:
@@ -190,20 +106,20 @@ def _hashtag() -> AnySelect:
         .join(User, User.id == Memory.author_id)
         .where(
             MemoryHashtag.tag == bindparam("tag", type_=String()),
-            _PUBLIC_READY,
+            PUBLIC_READY,
             ~User.is_private,
             VISIBLE,
-            _not_muted(Memory.author_id),
+            not_muted(Memory.author_id),
         )
     )
-    return _cards(_newest_first(page, MemoryHashtag.created_at, MemoryHashtag.memory_id))
+    return _cards(newest_first(page, MemoryHashtag.created_at, MemoryHashtag.memory_id))
 
 
 def _person() -> AnySelect:
     """One person's memories the viewer may see (all of them, when it is the viewer)."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
     page = page.where(Memory.author_id == bindparam("author_id", type_=Uuid()), VISIBLE)
-    return _cards(_newest_first(page, Memory.created_at, Memory.id))
+    return _cards(newest_first(page, Memory.created_at, Memory.id))
 
 
 def _one() -> AnySelect:
@@ -214,7 +130,7 @@ def _one() -> AnySelect:
 _PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
 # The feeds proper read outside any transaction (see `keepsake.readdb`); a person's page
 # and one memory are also read inside the transactions that change memories.
-_HOME = ReadQuery.compile(_home(), *_PAGE_PARAMS)
+_HOME = ReadQuery.compile(_cards(home_page()), *_PAGE_PARAMS)
 _EXPLORE = ReadQuery.compile(_explore(), *_PAGE_PARAMS)
 _HASHTAG = ReadQuery.compile(_hashtag(), *_PAGE_PARAMS, "tag")
 _PERSON, _ONE = _person(), _one()

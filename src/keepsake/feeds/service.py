@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.config import Settings
-from keepsake.feeds import repository
+from keepsake.feeds import clauses, repository
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
 from keepsake.memories.media_gate import for_viewer
 from keepsake.memories.schemas import MemoryPublic
@@ -163,7 +163,7 @@ async def chosen(
     settings: Settings,
     storage: Storage,
     viewer_id: uuid.UUID,
-    statement: repository.AnySelect,
+    statement: clauses.AnySelect,
     params: dict[str, Any],
     limit: int,
 ) -> FeedPage:

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.feeds.repository import BEFORE, VISIBLE, AnySelect, card_statement
+from keepsake.feeds.clauses import BEFORE, VISIBLE, AnySelect
+from keepsake.feeds.repository import card_statement
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
 from keepsake.pagination import TOP, Cursor, keyset_before
