@@ -30,6 +30,7 @@ from keepsake.music import service as music
 from keepsake.music.schemas import MusicTrackCreate, MusicTrackUpdate
 from keepsake.pagination import PageRequest
 from keepsake.security import read_access_token, utcnow
+from keepsake.storage import keys as storage_keys
 from keepsake.web.console import session, totp
 from keepsake.web.console.auth import CONSOLE_ROLES, ConsoleAdmin, ConsoleUser, check_csrf
 from keepsake.web.console.forms import ConsoleRoute, Csrf, page
@@ -160,11 +161,13 @@ async def upload_track(
             size_bytes=size,
         )
     body = MusicTrackCreate(title=title, artist=artist, upload_id=received.id)
+    raw = received.storage_key
     try:
         await music_admin.add_track(db, settings=settings, storage=storage, admin=user, body=body)
     except AppError:
-        # The upload's row goes with the transaction; its bytes must go too.
-        await storage.delete([received.storage_key])
+        # The upload's row goes with the transaction; its bytes (and the claimed copy
+        # made when the track took them) must go too.
+        await storage.delete([raw, storage_keys.claimed(raw)])
         raise
     return RedirectResponse("/admin/music", status_code=303)
 
