@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, delete, exists, func, select, update
@@ -33,19 +33,28 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
-async def insert_user(db: AsyncSession, user: User) -> User:
-    """Insert, turning a unique-index race into the matching 409."""
-    db.add(user)
+async def _insert(
+    db: AsyncSession, row: object, races: Mapping[str, Callable[[], Conflict]]
+) -> None:
+    """Insert `row`, turning a race on one of `races`' unique constraints into its 409."""
+    db.add(row)
     try:
         async with db.begin_nested():
             await db.flush()
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
-        if constraint == "uq_users_email":
-            raise EmailTaken(_("An account with this email already exists.")) from None
-        if constraint == "uq_users_handle_lower":
-            raise HandleTaken(_("This handle is taken.")) from None
+        if constraint in races:
+            raise races[constraint]() from None
         raise
+
+
+async def insert_user(db: AsyncSession, user: User) -> User:
+    """Insert, turning a unique-index race into the matching 409."""
+    races = {
+        "uq_users_email": lambda: EmailTaken(_("An account with this email already exists.")),
+        "uq_users_handle_lower": lambda: HandleTaken(_("This handle is taken.")),
+    }
+    await _insert(db, user, races)
     return user
 
 
@@ -201,15 +210,8 @@ async def user_by_identity(db: AsyncSession, *, provider: str, subject: str) -> 
 
 async def insert_identity(db: AsyncSession, identity: Identity) -> None:
     """Insert, turning a race on (provider, subject) into a 409 the caller can retry on."""
-    db.add(identity)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError as exc:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
-        if constraint == "uq_identities_provider_subject":
-            raise IdentityTaken(_("This sign-in is already linked to an account.")) from None
-        raise
+    message = _("This sign-in is already linked to an account.")
+    await _insert(db, identity, {"uq_identities_provider_subject": lambda: IdentityTaken(message)})
 
 
 async def taken_handles(db: AsyncSession, candidates: Collection[str]) -> set[str]:
