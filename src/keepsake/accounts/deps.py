@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from keepsake.accounts import repository, service
 from keepsake.accounts.auth_cache import AuthCache, Viewer
 from keepsake.accounts.client import Client
-from keepsake.accounts.models import AccountStatus, User
+from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings
 from keepsake.i18n.catalog import _
+from keepsake.kinds import AccountStatus
 from keepsake.security import AccessClaims, read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")

@@ -16,9 +16,10 @@ from keepsake.feeds import service as feeds
 from keepsake.feeds.service import Card
 from keepsake.graph import service as graph
 from keepsake.i18n.catalog import _
+from keepsake.kinds import MemoryStatus
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
-from keepsake.memories.models import Clip, Memory, MemoryStatus
+from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
 from keepsake.missions.entries import withdraw_memory
 from keepsake.moderation.models import APPEAL_WINDOW_DAYS

@@ -28,10 +28,11 @@ from keepsake.accounts.models import User
 from keepsake.flows import memories as flows
 from keepsake.i18n import DEFAULT
 from keepsake.i18n.catalog import _, translate
+from keepsake.kinds import MemoryStatus
 from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
 from keepsake.memories.creation import DEFAULT_STILL_SECONDS
-from keepsake.memories.models import Clip, Memory, MemoryStatus
+from keepsake.memories.models import Clip, Memory
 from keepsake.memories.service import defer_processing, processing_lock
 from keepsake.security import utcnow
 from keepsake.storage import keys

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from keepsake.config import Settings
-from keepsake.memories.models import MemoryStatus
+from keepsake.kinds import MemoryStatus
 from keepsake.music.models import MusicTrack
 from keepsake.music.service import shown_track
 from keepsake.storage.base import Storage
