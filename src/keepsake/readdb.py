@@ -9,8 +9,9 @@ still written with SQLAlchemy (composed with the privacy policy's clauses), comp
 SQL once at import, and run with psycopg on a small pool of autocommit connections.
 
 A read is written once, against `Reads`: the pool (`ReadDb`) answers it outside any
-transaction, and `SessionReads` answers the same SQL inside a request's ORM transaction,
-where it must see that transaction's own writes. The caller picks the connection.
+transaction (feed pages, one memory, the signed-in viewer's session), and `SessionReads`
+answers the same SQL inside a request's ORM transaction, where it must see that
+transaction's own writes. The caller picks the connection.
 """
 
 from __future__ import annotations
