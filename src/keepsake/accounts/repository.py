@@ -232,8 +232,12 @@ async def user_by_identity(db: AsyncSession, *, provider: str, subject: str) -> 
 
 async def insert_identity(db: AsyncSession, identity: Identity) -> None:
     """Insert, turning a race on (provider, subject) into a 409 the caller can retry on."""
-    message = _("This sign-in is already linked to an account.")
-    await _insert(db, identity, {"uq_identities_provider_subject": lambda: IdentityTaken(message)})
+    races = {
+        "uq_identities_provider_subject": lambda: IdentityTaken(
+            _("This sign-in is already linked to an account.")
+        )
+    }
+    await _insert(db, identity, races)
 
 
 async def taken_handles(db: AsyncSession, candidates: Collection[str]) -> set[str]:
