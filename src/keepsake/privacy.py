@@ -25,11 +25,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_
 from sqlalchemy.orm import aliased
 
-from keepsake.accounts.models import AccountStatus
 from keepsake.errors import Forbidden, NotFound
 from keepsake.graph.models import Block, CloseFriend, Follow, FollowState
 from keepsake.i18n.catalog import _
-from keepsake.memories.models import MemoryStatus, Visibility
+from keepsake.kinds import AccountStatus, MemoryStatus, Visibility
 
 Relationship = Literal["self", "following", "requested", "none"]
 

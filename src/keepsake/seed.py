@@ -26,8 +26,8 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.graph.models import FollowState
+from keepsake.kinds import MemoryStatus, Visibility
 from keepsake.memories.hashtags import parse_hashtags
-from keepsake.memories.models import MemoryStatus, Visibility
 from keepsake.models import metadata
 from keepsake.security import hash_password
 from keepsake.seed_content import (

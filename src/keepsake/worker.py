@@ -30,7 +30,7 @@ JOB_APP = jobs.build_job_app(
         ("memories", memory_tasks.blueprint),
         (storage_jobs.NAMESPACE, storage_jobs.blueprint),
         ("push", push_tasks.blueprint),
-        ("accounts", deletion.blueprint),
+        (storage_jobs.PURGE_NAMESPACE, storage_jobs.purge_blueprint),
         ("accounts", link_tasks.blueprint),
         ("exports", export_tasks.blueprint),
     ]

@@ -9,16 +9,17 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.accounts import repository, service
 from keepsake.accounts.auth_cache import AuthCache, Viewer
 from keepsake.accounts.client import Client
-from keepsake.accounts.models import AccountStatus, User
+from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings
 from keepsake.i18n.catalog import _
+from keepsake.kinds import AccountStatus
+from keepsake.readdb import ReadDb
 from keepsake.security import AccessClaims, read_access_token
 
 _bearer = HTTPBearer(auto_error=False, description="The `access_token` from sign-up or log-in.")
@@ -79,20 +80,17 @@ async def _viewer(
     claims = _claims(request.app.state.settings, token)
     # Before the read: an invalidation landing during it must stop the `put`.
     epoch = cache.epoch
-    engine: AsyncEngine = request.app.state.engine
-    async with engine.connect() as conn:
-        # One read needs no transaction: autocommit spares the BEGIN and ROLLBACK.
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        holder = await repository.session_holder(
-            conn, user_id=claims.user_id, session_id=claims.session_id
-        )
+    # One read needs no transaction: the autocommit pool spares the BEGIN and ROLLBACK.
+    reads: ReadDb = request.app.state.read_db
+    holder = await repository.session_holder(
+        reads, user_id=claims.user_id, session_id=claims.session_id
+    )
     if holder is None:
         raise service.SessionRevoked(_("This session has ended; sign in again."))
-    user_id, status, session_expires_at = holder
-    if status == AccountStatus.suspended:
+    if holder.status == AccountStatus.suspended:
         raise service.AccountSuspended(_("This account is suspended."))
-    viewer = Viewer(id=user_id, session_id=claims.session_id)
-    valid_until = min(_token_expiry(token), session_expires_at.timestamp())
+    viewer = Viewer(id=holder.user_id, session_id=claims.session_id)
+    valid_until = min(_token_expiry(token), holder.expires_at.timestamp())
     cache.put(token, viewer, valid_until=valid_until, epoch=epoch)
     return viewer
 

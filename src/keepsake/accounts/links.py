@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from keepsake import jobs
 from keepsake.accounts import repository
 from keepsake.accounts.client import Client
-from keepsake.accounts.models import AccountStatus, OneTimeToken, User
+from keepsake.accounts.models import OneTimeToken, User
 from keepsake.config import Settings
 from keepsake.errors import AppError, Invalid
 from keepsake.i18n.catalog import _
 from keepsake.i18n.email import link_email
+from keepsake.kinds import AccountStatus
 from keepsake.mailer import Mailer
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import hash_password, new_token, password_problem, token_digest, utcnow

@@ -27,17 +27,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from keepsake.db import Base, Timestamped
 from keepsake.i18n import Language
 
+# Named here too (`as`: an explicit re-export) for the modules that still import it from
+# the table that stores it.
+from keepsake.kinds import AccountStatus as AccountStatus
+
 
 class Role(enum.StrEnum):
     user = "user"
     moderator = "moderator"
     admin = "admin"
-
-
-class AccountStatus(enum.StrEnum):
-    active = "active"
-    suspended = "suspended"
-    deleting = "deleting"
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Row, delete, exists, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.auth_cache import note_ended
-from keepsake.accounts.models import (
-    AccountStatus,
-    Identity,
-    OneTimeToken,
-    RefreshToken,
-    Session,
-    User,
-)
+from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, User
 from keepsake.errors import Conflict
 from keepsake.i18n.catalog import _
+from keepsake.kinds import AccountStatus
 from keepsake.moderation.models import Strike
 from keepsake.pagination import Cursor, keyset_before
+from keepsake.readdb import ReadQuery, Reads
 
 
 class HandleTaken(Conflict):
@@ -33,19 +39,28 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
-async def insert_user(db: AsyncSession, user: User) -> User:
-    """Insert, turning a unique-index race into the matching 409."""
-    db.add(user)
+async def _insert(
+    db: AsyncSession, row: object, races: Mapping[str, Callable[[], Conflict]]
+) -> None:
+    """Insert `row`, turning a race on one of `races`' unique constraints into its 409."""
+    db.add(row)
     try:
         async with db.begin_nested():
             await db.flush()
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
-        if constraint == "uq_users_email":
-            raise EmailTaken(_("An account with this email already exists.")) from None
-        if constraint == "uq_users_handle_lower":
-            raise HandleTaken(_("This handle is taken.")) from None
+        if constraint in races:
+            raise races[constraint]() from None
         raise
+
+
+async def insert_user(db: AsyncSession, user: User) -> User:
+    """Insert, turning a unique-index race into the matching 409."""
+    races = {
+        "uq_users_email": lambda: EmailTaken(_("An account with this email already exists.")),
+        "uq_users_handle_lower": lambda: HandleTaken(_("This handle is taken.")),
+    }
+    await _insert(db, user, races)
     return user
 
 
@@ -66,7 +81,9 @@ async def email_exists(db: AsyncSession, email: str) -> bool:
     return await db.scalar(select(User.id).where(User.email == email.lower())) is not None
 
 
-def _live_session(user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+def _live_session(
+    user_id: uuid.UUID | BindParameter[uuid.UUID], session_id: uuid.UUID | BindParameter[uuid.UUID]
+) -> tuple[ColumnElement[bool], ...]:
     """The conditions under which an access token naming this session still works."""
     return (
         User.id == user_id,
@@ -88,16 +105,30 @@ async def user_for_session(
     )
 
 
+class SessionHolder(NamedTuple):
+    user_id: uuid.UUID
+    # The driver's text: `AccountStatus` is a string enum, so it compares equal to it.
+    status: str
+    expires_at: datetime
+
+
+_HOLDER = ReadQuery.compile(
+    select(User.id, User.status, Session.expires_at)
+    .join(Session, Session.user_id == User.id)
+    .where(
+        *_live_session(bindparam("user_id", type_=Uuid()), bindparam("session_id", type_=Uuid()))
+    ),
+    "user_id",
+    "session_id",
+)
+
+
 async def session_holder(
-    conn: AsyncConnection, *, user_id: uuid.UUID, session_id: uuid.UUID
-) -> Row[uuid.UUID, AccountStatus, datetime] | None:
+    db: Reads, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> SessionHolder | None:
     """`user_for_session` without the ORM: the holder's id, status, session expiry."""
-    query = (
-        select(User.id, User.status, Session.expires_at)
-        .join(Session, Session.user_id == User.id)
-        .where(*_live_session(user_id, session_id))
-    )
-    return (await conn.execute(query)).one_or_none()
+    found = await db.rows(_HOLDER, {"user_id": user_id, "session_id": session_id})
+    return SessionHolder._make(found[0]) if found else None
 
 
 async def add(db: AsyncSession, *rows: Session | RefreshToken | OneTimeToken) -> None:
@@ -201,15 +232,12 @@ async def user_by_identity(db: AsyncSession, *, provider: str, subject: str) -> 
 
 async def insert_identity(db: AsyncSession, identity: Identity) -> None:
     """Insert, turning a race on (provider, subject) into a 409 the caller can retry on."""
-    db.add(identity)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError as exc:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "")
-        if constraint == "uq_identities_provider_subject":
-            raise IdentityTaken(_("This sign-in is already linked to an account.")) from None
-        raise
+    races = {
+        "uq_identities_provider_subject": lambda: IdentityTaken(
+            _("This sign-in is already linked to an account.")
+        )
+    }
+    await _insert(db, identity, races)
 
 
 async def taken_handles(db: AsyncSession, candidates: Collection[str]) -> set[str]:

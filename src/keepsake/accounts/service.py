@@ -14,12 +14,13 @@ from keepsake.accounts import lockout, repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
 from keepsake.accounts.links import CONFIRM_SUBJECT, VERIFY_EMAIL, check_password, send_link
-from keepsake.accounts.models import AccountStatus, RefreshToken, Session, User
+from keepsake.accounts.models import RefreshToken, Session, User
 from keepsake.accounts.schemas import Tokens
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid, Unauthorized
 from keepsake.i18n import Language
 from keepsake.i18n.catalog import _
+from keepsake.kinds import AccountStatus
 from keepsake.mailer import Mailer
 from keepsake.ratelimit import RateLimiter
 from keepsake.security import (

@@ -23,8 +23,8 @@ from keepsake.accounts import service as accounts
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.graph import service as graph
+from keepsake.kinds import MemoryStatus
 from keepsake.memories import service as memories
-from keepsake.memories.models import MemoryStatus
 from keepsake.missions import service as missions
 from keepsake.moderation import appeals as safety
 from keepsake.pagination import MAX_LIMIT, Cursor, PageRequest

@@ -6,8 +6,8 @@ on the index its feed was given. The outer one loads everything a memory card sh
 those ids: the memory's columns, its author's name, its music track, its clips and tags
 as aggregates, and the viewer's claps (the total only for the author). So a page costs
 one round trip however long it is, and no statement is built per request: the viewer,
-the cursor and the limit are bound parameters. Home, explore and hashtags are compiled to
-SQL once and read on autocommit connections (`keepsake.readdb`).
+the cursor and the limit are bound parameters. Every statement is compiled to SQL once and
+run where the caller says (`keepsake.readdb.Reads`); its rows are `CardRow`s.
 
 Feeds are a read model over memories, accounts, the graph and claps, so this module
 reads their tables; the rules it applies come from their owners (`keepsake.privacy`,
@@ -17,8 +17,9 @@ reads their tables; the rules it applies come from their owners (`keepsake.priva
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     String,
@@ -28,7 +29,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
 from keepsake.claps.repository import clap_columns
@@ -44,7 +44,7 @@ from keepsake.feeds.home_statement import home_page
 from keepsake.memories.models import Clip, Memory, MemoryHashtag
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import TOP, Cursor
-from keepsake.readdb import ReadDb, ReadQuery
+from keepsake.readdb import ReadQuery, Reads
 
 
 def _cards(page: AnySelect) -> AnySelect:
@@ -91,14 +91,14 @@ def _cards(page: AnySelect) -> AnySelect:
     )
 
 
-def _explore() -> AnySelect:
+def _explore_page() -> AnySelect:
     """Recent public memories of public accounts, walking the partial index backwards."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
     page = page.where(PUBLIC_READY, ~User.is_private, VISIBLE, not_muted(Memory.author_id))
-    return _cards(newest_first(page, Memory.created_at, Memory.id))
+    return newest_first(page, Memory.created_at, Memory.id)
 
 
-def _hashtag() -> AnySelect:
+def _hashtag_page() -> AnySelect:
     """Like explore, for one tag, on `ix_memory_hashtags_tag_created`."""
     page = (
         select(MemoryHashtag.memory_id.label("id"))
@@ -112,33 +112,69 @@ def _hashtag() -> AnySelect:
             not_muted(Memory.author_id),
         )
     )
-    return _cards(newest_first(page, MemoryHashtag.created_at, MemoryHashtag.memory_id))
+    return newest_first(page, MemoryHashtag.created_at, MemoryHashtag.memory_id)
 
 
-def _person() -> AnySelect:
+def _person_page() -> AnySelect:
     """One person's memories the viewer may see (all of them, when it is the viewer)."""
     page = select(Memory.id).join(User, User.id == Memory.author_id)
     page = page.where(Memory.author_id == bindparam("author_id", type_=Uuid()), VISIBLE)
-    return _cards(newest_first(page, Memory.created_at, Memory.id))
+    return newest_first(page, Memory.created_at, Memory.id)
 
 
-def _one() -> AnySelect:
+def _one_page() -> AnySelect:
     page = select(Memory.id).join(User, User.id == Memory.author_id)
-    return _cards(page.where(Memory.id == bindparam("memory_id", type_=Uuid()), VISIBLE))
+    return page.where(Memory.id == bindparam("memory_id", type_=Uuid()), VISIBLE)
+
+
+class CardRow(NamedTuple):
+    """A memory card's columns, in the order `_cards` selects them (checked at import).
+
+    Enum columns arrive as the driver's text: `MemoryStatus` and `Visibility` are string
+    enums, so they compare equal to it."""
+
+    id: uuid.UUID
+    author_id: uuid.UUID
+    status: str
+    failure_code: str | None
+    failure_detail: str | None
+    caption: str
+    visibility: str
+    duration_s: float | None
+    created_at: datetime
+    hidden_at: datetime | None
+    hidden_reason: str | None
+    author_handle: str
+    author_display_name: str
+    track_id: uuid.UUID | None
+    track_title: str | None
+    track_artist: str | None
+    track_duration_s: float | None
+    track_key: str | None
+    # JSON arrays `[id, duration_s, width, height, video_key, poster_key]`, in order.
+    clips: list[list[Any]] | None
+    tags: list[str]
+    my_claps: int | None
+    clap_total: int | None
+
+
+def _card_query(page: AnySelect, *names: str) -> ReadQuery:
+    return ReadQuery.compile(_cards(page), *names)
 
 
 _PAGE_PARAMS = ("viewer_id", "limit", "before_at", "before_id")
-# The feeds proper read outside any transaction (see `keepsake.readdb`); a person's page
-# and one memory are also read inside the transactions that change memories.
-_HOME = ReadQuery.compile(_cards(home_page()), *_PAGE_PARAMS)
-_EXPLORE = ReadQuery.compile(_explore(), *_PAGE_PARAMS)
-_HASHTAG = ReadQuery.compile(_hashtag(), *_PAGE_PARAMS, "tag")
-_PERSON, _ONE = _person(), _one()
-_READ_ONE = ReadQuery.compile(_ONE, "viewer_id", "memory_id")
-
-# A row of card columns, read by name: SQLAlchemy's `Row` or psycopg's named tuple.
-Card = Any
-Cards = Sequence[Card]
+# Each read is compiled to SQL once; the caller picks where it runs (`keepsake.readdb`):
+# the feeds proper outside any transaction, a person's page and one memory also inside the
+# transactions that change memories.
+_HOME = _card_query(home_page(), *_PAGE_PARAMS)
+_EXPLORE = _card_query(_explore_page(), *_PAGE_PARAMS)
+_HASHTAG = _card_query(_hashtag_page(), *_PAGE_PARAMS, "tag")
+_PERSON = _cards(_person_page())
+_PERSON_PAGE = ReadQuery.compile(_PERSON, "viewer_id", "author_id", *_PAGE_PARAMS[1:])
+_READ_ONE = _card_query(_one_page(), "viewer_id", "memory_id")
+# Every card statement selects `_cards`' columns, which `CardRow` names in order.
+if tuple(_PERSON.selected_columns.keys()) != CardRow._fields:
+    raise TypeError("CardRow does not name the columns the card statement selects")
 
 
 def _page(viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> dict[str, Any]:
@@ -152,57 +188,49 @@ def _page(viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> dict[str, A
     }
 
 
-async def _cards_of(db: AsyncSession, statement: AnySelect, params: dict[str, Any]) -> Cards:
-    # Through the session's connection: plain column rows need none of the ORM's result
-    # machinery, which costs about a third of this statement's CPU (measured on 20 cards).
-    connection = await db.connection()
-    return (await connection.execute(statement, params)).all()
+async def cards(db: Reads, query: ReadQuery, params: Mapping[str, Any]) -> list[CardRow]:
+    """The rows of a card query (this module's, or a `card_query` of another domain's)."""
+    return [CardRow._make(row) for row in await db.rows(query, params)]
 
 
-async def home(db: ReadDb, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
-    return await _HOME.all(db, **_page(viewer_id, limit, after))
+async def home(
+    db: Reads, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
+) -> list[CardRow]:
+    return await cards(db, _HOME, _page(viewer_id, limit, after))
 
 
-async def explore(db: ReadDb, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None) -> Cards:
-    return await _EXPLORE.all(db, **_page(viewer_id, limit, after))
+async def explore(
+    db: Reads, *, viewer_id: uuid.UUID, limit: int, after: Cursor | None
+) -> list[CardRow]:
+    return await cards(db, _EXPLORE, _page(viewer_id, limit, after))
 
 
 async def hashtag(
-    db: ReadDb, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
-) -> Cards:
-    return await _HASHTAG.all(db, **_page(viewer_id, limit, after), tag=tag)
+    db: Reads, *, viewer_id: uuid.UUID, tag: str, limit: int, after: Cursor | None
+) -> list[CardRow]:
+    return await cards(db, _HASHTAG, {**_page(viewer_id, limit, after), "tag": tag})
 
 
 async def person(
-    db: AsyncSession,
+    db: Reads,
     *,
     viewer_id: uuid.UUID,
     author_id: uuid.UUID,
     limit: int,
     after: Cursor | None,
-) -> Cards:
+) -> list[CardRow]:
     params = {**_page(viewer_id, limit, after), "author_id": author_id}
-    return await _cards_of(db, _PERSON, params)
+    return await cards(db, _PERSON_PAGE, params)
 
 
-async def one(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
-    found = await _cards_of(db, _ONE, {"viewer_id": viewer_id, "memory_id": memory_id})
+async def one(db: Reads, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> CardRow | None:
+    found = await cards(db, _READ_ONE, {"viewer_id": viewer_id, "memory_id": memory_id})
     return found[0] if found else None
 
 
-def card_statement(page: AnySelect) -> AnySelect:
+def card_query(page: AnySelect, *names: str) -> ReadQuery:
     """Cards of the memories another domain's `page` select picks (its `id` column),
     newest first: that select applies `memory_visible` with `VIEWER` and orders by the
-    cards' keyset. Build it once, at import, as the feeds' own statements are."""
-    return _cards(page)
-
-
-async def chosen(db: AsyncSession, statement: AnySelect, params: dict[str, Any]) -> Cards:
-    """Run a `card_statement` with its parameters (`viewer_id` among them)."""
-    return await _cards_of(db, statement, params)
-
-
-async def read_one(db: ReadDb, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Card | None:
-    """`one`, outside any transaction: for reads that change nothing."""
-    found = await _READ_ONE.all(db, viewer_id=viewer_id, memory_id=memory_id)
-    return found[0] if found else None
+    cards' keyset. `names` are the parameters each run supplies besides `viewer_id`.
+    Build it once, at import, as the feeds' own queries are."""
+    return _card_query(page, "viewer_id", *names)

@@ -9,23 +9,30 @@ proper answer with plain values for the router to serialize (see `memories.views
 from __future__ import annotations
 
 import uuid
-from typing import Any, NamedTuple
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, TypedDict
 
 from keepsake.config import Settings
-from keepsake.feeds import clauses, repository
+from keepsake.feeds import repository
+from keepsake.feeds.repository import CardRow
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
 from keepsake.memories.media_gate import for_viewer
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.memories.views import card, media_keys, signed
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest, split_page
-from keepsake.readdb import ReadDb
+from keepsake.readdb import ReadQuery, Reads
 from keepsake.storage.base import Storage
 
-# A page of memory cards as plain values: `Page[MemoryPublic]`'s shape, ready for JSON.
-FeedPage = dict[str, Any]
+# A memory card as plain values: `MemoryPublic`'s shape, ready for JSON.
+Card = dict[str, Any]
+
+
+class FeedPage(TypedDict):
+    """A page of memory cards: `Page[MemoryPublic]`'s shape, ready for JSON."""
+
+    items: list[Card]
+    next_cursor: str | None
 
 
 # Named tuples: a page makes about a hundred of these, and tuples are built in C.
@@ -59,7 +66,7 @@ def _clip(fields: list[Any]) -> _Clip:
     return _Clip(clip_id, duration, width, height, video_key, poster_key)
 
 
-def _parts(row: repository.Card) -> _Parts:
+def _parts(row: CardRow) -> _Parts:
     track = None
     if row.track_id is not None:
         track = MusicTrack(
@@ -78,8 +85,8 @@ def _parts(row: repository.Card) -> _Parts:
 
 
 async def _cards(
-    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: repository.Cards
-) -> list[dict[str, Any]]:
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: Sequence[CardRow]
+) -> list[Card]:
     parts = [_parts(row) for row in rows]
     # One batch of signatures for the whole page.
     keys = [
@@ -103,28 +110,28 @@ async def _cards(
 
 
 async def _page(
-    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: repository.Cards, limit: int
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, rows: list[CardRow], limit: int
 ) -> FeedPage:
     cards, cursor = split_page(rows, limit)
     return {"items": await _cards(settings, storage, viewer_id, cards), "next_cursor": cursor}
 
 
 async def home(
-    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+    db: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
 ) -> FeedPage:
     rows = await repository.home(db, viewer_id=viewer_id, limit=page.limit, after=page.after)
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def explore(
-    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
+    db: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, page: PageRequest
 ) -> FeedPage:
     rows = await repository.explore(db, viewer_id=viewer_id, limit=page.limit, after=page.after)
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
 async def hashtag(
-    db: ReadDb,
+    db: Reads,
     *,
     settings: Settings,
     storage: Storage,
@@ -141,7 +148,7 @@ async def hashtag(
 
 
 async def person(
-    db: AsyncSession,
+    db: Reads,
     *,
     settings: Settings,
     storage: Storage,
@@ -158,46 +165,26 @@ async def person(
 
 
 async def chosen(
-    db: AsyncSession,
+    db: Reads,
     *,
     settings: Settings,
     storage: Storage,
     viewer_id: uuid.UUID,
-    statement: clauses.AnySelect,
-    params: dict[str, Any],
+    query: ReadQuery,
+    params: Mapping[str, Any],
     limit: int,
 ) -> FeedPage:
     """A page of memories another domain picks (a mission's entries), as cards; the
-    statement is a `repository.card_statement` fetching `limit + 1` rows."""
-    rows = await repository.chosen(db, statement, {"viewer_id": viewer_id, **params})
+    query is a `repository.card_query` fetching `limit + 1` rows."""
+    rows = await repository.cards(db, query, {"viewer_id": viewer_id, **params})
     return await _page(settings, storage, viewer_id, rows, limit)
 
 
 async def memory(
-    db: AsyncSession,
-    *,
-    settings: Settings,
-    storage: Storage,
-    viewer_id: uuid.UUID,
-    memory_id: uuid.UUID,
-) -> MemoryPublic | None:
+    db: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> Card | None:
     """One memory as the viewer may see it, or None when they may not (or it is gone)."""
     row = await repository.one(db, viewer_id=viewer_id, memory_id=memory_id)
-    shown = await _card_of(settings, storage, viewer_id, row)
-    return None if shown is None else MemoryPublic.model_validate(shown)
-
-
-async def memory_card(
-    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
-) -> dict[str, Any] | None:
-    """`memory` as plain values, read outside any transaction."""
-    row = await repository.read_one(db, viewer_id=viewer_id, memory_id=memory_id)
-    return await _card_of(settings, storage, viewer_id, row)
-
-
-async def _card_of(
-    settings: Settings, storage: Storage, viewer_id: uuid.UUID, row: repository.Card | None
-) -> dict[str, Any] | None:
     if row is None:
         return None
     [shown] = await _cards(settings, storage, viewer_id, [row])

@@ -11,12 +11,13 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.i18n.catalog import _
+from keepsake.kinds import MemoryStatus
 from keepsake.media import service as uploads
 from keepsake.media.models import Upload, UploadPurpose
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.media_gate import for_viewer
-from keepsake.memories.models import Clip, Memory, MemoryStatus
+from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic
 from keepsake.memories.service import defer_processing
 from keepsake.memories.views import card, media_keys, signed

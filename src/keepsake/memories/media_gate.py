@@ -16,7 +16,8 @@ from typing import cast
 
 from sqlalchemy import Uuid, bindparam, exists, select
 
-from keepsake.accounts.models import AccountStatus, Role, User
+from keepsake.accounts.models import Role, User
+from keepsake.kinds import AccountStatus
 from keepsake.memories.models import Memory
 from keepsake.privacy import memory_visible
 from keepsake.readdb import ReadDb, ReadQuery

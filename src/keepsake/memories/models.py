@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -24,18 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from keepsake.db import Base, Timestamped, enum_type
 
-
-class Visibility(enum.StrEnum):
-    only_me = "only_me"
-    close_friends = "close_friends"
-    followers = "followers"
-    public = "public"
-
-
-class MemoryStatus(enum.StrEnum):
-    processing = "processing"
-    ready = "ready"
-    failed = "failed"
+# Named here too (`as`: an explicit re-export) for the modules that still import them
+# from the table that stores them.
+from keepsake.kinds import MemoryStatus as MemoryStatus
+from keepsake.kinds import Visibility as Visibility
 
 
 class Memory(Timestamped, Base):

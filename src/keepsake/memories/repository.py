@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.memories.models import Clip, Memory, MemoryHashtag, MemoryStatus
+from keepsake.kinds import MemoryStatus
+from keepsake.memories.models import Clip, Memory, MemoryHashtag
 
 
 async def insert(

@@ -80,7 +80,7 @@ async def get_memory(
     storage: AppStorage,
     viewer: CurrentViewer,
 ) -> Response:
-    card = await service.read_memory(
+    card = await service.get_memory(
         reads, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
     )
     return json_response(card)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keepsake.memories.models import MemoryStatus, Visibility
+from keepsake.kinds import MemoryStatus, Visibility
 from keepsake.music.schemas import MusicTrackPublic
 from keepsake.text import Caption
 

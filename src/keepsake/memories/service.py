@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,17 +13,19 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.feeds import service as feeds
+from keepsake.feeds.service import Card
 from keepsake.graph import service as graph
 from keepsake.i18n.catalog import _
+from keepsake.kinds import MemoryStatus
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
-from keepsake.memories.models import Clip, Memory, MemoryStatus
+from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
 from keepsake.missions.entries import withdraw_memory
 from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
-from keepsake.readdb import ReadDb
+from keepsake.readdb import Reads, SessionReads
 from keepsake.security import utcnow
 from keepsake.storage import keys
 from keepsake.storage.base import Storage
@@ -83,22 +84,10 @@ async def _visible(db: AsyncSession, viewer: User, memory_id: uuid.UUID) -> tupl
 
 
 async def get_memory(
-    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, memory_id: uuid.UUID
-) -> MemoryPublic:
+    db: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
+) -> Card:
     """One statement: the feeds' card query decides visibility in SQL and loads the rest."""
     card = await feeds.memory(
-        db, settings=settings, storage=storage, viewer_id=viewer.id, memory_id=memory_id
-    )
-    if card is None:
-        raise MemoryNotFound(_("No such memory."))
-    return card
-
-
-async def read_memory(
-    db: ReadDb, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
-) -> dict[str, Any]:
-    """`get_memory` for a plain read: one statement outside any transaction."""
-    card = await feeds.memory_card(
         db, settings=settings, storage=storage, viewer_id=viewer_id, memory_id=memory_id
     )
     if card is None:
@@ -133,9 +122,14 @@ async def update_memory(
         memory.visibility = body.visibility
     # The card is read back through SQL, so the changes must be in the transaction first.
     await db.flush()
-    return await get_memory(
-        db, settings=settings, storage=storage, viewer=viewer, memory_id=memory.id
+    card = await get_memory(
+        SessionReads(db),
+        settings=settings,
+        storage=storage,
+        viewer_id=viewer.id,
+        memory_id=memory.id,
     )
+    return MemoryPublic.model_validate(card)
 
 
 async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID) -> None:
@@ -163,7 +157,12 @@ async def list_for_person(
     """Two statements: the person (404 when invisible), then the page as the feeds load it."""
     author = await graph.person(db, viewer_id=viewer.id, handle=handle)
     return await feeds.person(
-        db, settings=settings, storage=storage, viewer_id=viewer.id, author_id=author.id, page=page
+        SessionReads(db),
+        settings=settings,
+        storage=storage,
+        viewer_id=viewer.id,
+        author_id=author.id,
+        page=page,
     )
 
 

@@ -25,15 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
 from keepsake.accounts.models import User
+from keepsake.flows import memories as flows
 from keepsake.i18n import DEFAULT
 from keepsake.i18n.catalog import _, translate
+from keepsake.kinds import MemoryStatus
 from keepsake.media import ClipInfo, MediaRejected, probe, transcode
 from keepsake.memories import repository
 from keepsake.memories.creation import DEFAULT_STILL_SECONDS
-from keepsake.memories.models import Clip, Memory, MemoryStatus
+from keepsake.memories.models import Clip, Memory
 from keepsake.memories.service import defer_processing, processing_lock
-from keepsake.missions.entries import enter_memory
-from keepsake.notifications.service import memory_finished
 from keepsake.security import utcnow
 from keepsake.storage import keys
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
@@ -70,7 +70,7 @@ async def _fail(res: jobs.Resources, memory_id: uuid.UUID, failure: Failure) -> 
         memory = await repository.get(db, memory_id, lock=True)
         if memory is not None and memory.status == MemoryStatus.processing:
             await _set_failure(db, memory, failure)
-            await memory_finished(db, memory_id=memory.id, author_id=memory.author_id, ready=False)
+            await flows.finished(db, memory, ready=False)
             log.info("memory.failed", memory_id=str(memory_id), code=failure.code)
 
 
@@ -162,14 +162,7 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.status = MemoryStatus.ready
         memory.duration_s = round(sum(c.duration_s or 0.0 for c in clips), 3)
         memory.processing_deadline = None
-        await memory_finished(
-            db,
-            memory_id=memory.id,
-            author_id=memory.author_id,
-            ready=True,
-        )
-        # In this transaction: a memory is never ready without its entry and its points.
-        await enter_memory(db, memory, now=utcnow())
+        await flows.finished(db, memory, ready=True)
         # The originals may carry location metadata; only the clean renditions stay.
         await jobs.defer(db, DELETE_MEDIA_TASK, keys=[c.source_key for c in clips], prefix=None)
     log.info("memory.processed", memory_id=str(memory_id))
@@ -219,9 +212,7 @@ async def reconcile(res: jobs.Resources) -> None:
                 continue
             if memory.attempts >= res.settings.processing_max_attempts:
                 await _set_failure(db, memory, PROCESSING_TIMEOUT)
-                await memory_finished(
-                    db, memory_id=memory.id, author_id=memory.author_id, ready=False
-                )
+                await flows.finished(db, memory, ready=False)
                 log.warning("memory.failed", memory_id=str(memory.id), code="processing_timeout")
                 continue
             memory.processing_deadline = utcnow() + res.settings.processing_deadline

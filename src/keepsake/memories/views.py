@@ -8,21 +8,22 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from keepsake.config import Settings
-from keepsake.memories.models import MemoryStatus, Visibility
+from keepsake.kinds import MemoryStatus
 from keepsake.music.models import MusicTrack
 from keepsake.music.service import shown_track
 from keepsake.storage.base import Storage
 
 
 # What rendering reads, as protocols: a `Memory` or `Clip` row object fits, and so does a
-# feed's row of plain columns, which costs far less to load than mapped objects.
+# feed's row of plain columns, which costs far less to load than mapped objects. Such a row
+# carries enum columns as the driver's text, which the string enums compare equal to.
 class MemoryFields(Protocol):
     @property
     def id(self) -> uuid.UUID: ...
     @property
     def author_id(self) -> uuid.UUID: ...
     @property
-    def status(self) -> MemoryStatus: ...
+    def status(self) -> str: ...
     @property
     def failure_code(self) -> str | None: ...
     @property
@@ -30,7 +31,7 @@ class MemoryFields(Protocol):
     @property
     def caption(self) -> str: ...
     @property
-    def visibility(self) -> Visibility: ...
+    def visibility(self) -> str: ...
     @property
     def duration_s(self) -> float | None: ...
     @property

@@ -23,11 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.feeds.clauses import BEFORE, VISIBLE, AnySelect
-from keepsake.feeds.repository import card_statement
+from keepsake.feeds.clauses import BEFORE, VISIBLE
+from keepsake.feeds.repository import card_query
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
 from keepsake.pagination import TOP, Cursor, keyset_before
+from keepsake.readdb import ReadQuery
 
 # Closed missions stay in the default list this long.
 RECENTLY_CLOSED = timedelta(days=30)
@@ -196,7 +197,7 @@ async def winner_memories(db: AsyncSession, mission_id: uuid.UUID) -> set[uuid.U
     return {memory_id for memory_id in rows if memory_id is not None}
 
 
-def _entries() -> AnySelect:
+def _entries() -> ReadQuery:
     """A page of a mission's entries the viewer may see, newest memory first, as cards."""
     page = (
         select(MissionEntry.memory_id.label("id"))
@@ -212,7 +213,7 @@ def _entries() -> AnySelect:
         .order_by(MissionEntry.memory_created_at.desc(), MissionEntry.memory_id.desc())
         .limit(bindparam("limit", type_=Integer()))
     )
-    return card_statement(page)
+    return card_query(page, "mission_id", "limit", "before_at", "before_id")
 
 
 # Built once: only the parameters change between requests.

@@ -28,6 +28,7 @@ from keepsake.notifications.service import notify
 from keepsake.pagination import Cursor, Page, PageRequest
 from keepsake.points import service as points
 from keepsake.points.models import TransferKind
+from keepsake.readdb import SessionReads
 from keepsake.storage.base import Storage
 
 # Fields that may change once a mission has opened.
@@ -254,11 +255,11 @@ async def entries(
     if mission is None:
         raise MissionNotFound(_("No such mission."))
     cards = await feeds.chosen(
-        db,
+        SessionReads(db),
         settings=settings,
         storage=storage,
         viewer_id=viewer_id,
-        statement=repository.ENTRIES,
+        query=repository.ENTRIES,
         params=repository.entries_params(mission.id, page.limit, page.after),
         limit=page.limit,
     )

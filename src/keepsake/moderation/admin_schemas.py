@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keepsake.accounts.models import AccountStatus, Role
-from keepsake.memories.models import MemoryStatus, Visibility
+from keepsake.accounts.models import Role
+from keepsake.kinds import AccountStatus, MemoryStatus, Visibility
 from keepsake.moderation.models import Action, AppealStatus, ReportReason
 from keepsake.moderation.schemas import (
     EXAMPLE_ID,

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import AccountStatus, Role, User
+from keepsake.accounts.models import Role, User
 from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.i18n.catalog import _
+from keepsake.kinds import AccountStatus
 from keepsake.memories.models import Memory
 from keepsake.moderation import audit_repository, flows, repository
 from keepsake.moderation import strike_repository as strikes

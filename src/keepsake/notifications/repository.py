@@ -26,8 +26,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from keepsake.accounts.models import AccountStatus, User
+from keepsake.accounts.models import User
 from keepsake.i18n import Language
+from keepsake.kinds import AccountStatus
 from keepsake.memories.models import Memory
 from keepsake.notifications.models import (
     ACTORLESS_KINDS,

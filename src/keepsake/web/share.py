@@ -25,7 +25,7 @@ from keepsake.pagination import Cursor, PageRequest
 from keepsake.privacy import ANONYMOUS, Person, can_see_lists, can_see_profile
 from keepsake.profiles import avatars
 from keepsake.profiles.schemas import AvatarPublic
-from keepsake.readdb import ReadDb
+from keepsake.readdb import ReadDb, SessionReads
 from keepsake.storage.base import Storage
 
 GRID_SIZE = 24
@@ -89,7 +89,7 @@ async def memory_page(
     db: AsyncSession, reads: ReadDb, *, settings: Settings, storage: Storage, memory_id: str
 ) -> MemoryPage:
     try:
-        card = await memories.read_memory(
+        card = await memories.get_memory(
             reads,
             settings=settings,
             storage=storage,
@@ -119,7 +119,7 @@ async def profile_page(
     if not can_see_lists(ANONYMOUS, person):
         raise NotShared(_("No such user."))
     page = await feeds.person(
-        db,
+        SessionReads(db),
         settings=settings,
         storage=storage,
         viewer_id=ANONYMOUS,
