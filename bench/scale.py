@@ -28,18 +28,20 @@ from loadgen import (
     SERVER_CPU,
     Run,
     Target,
-    clap_script,
     ensure_wrk,
     follow_script,
     postgres_pids,
     wrk,
 )
+from writes import create_script, made_uploads, many_clappers_script
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.migrate import upgrade
 from keepsake.seed import SEED_PASSWORD, SeedPlan, email, handle
 
 MAX_FOLLOWS = 2_000
+# Seeded accounts clapping in the claps row, besides the reader.
+CLAPPERS = 20
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,14 @@ def build_targets(
     memories = public_memories(base, few, handle(reader))
     author = memories[0]["author"]["handle"]
     strangers = [handle(k) for k in range(plan.users - 1, plan.users - 201, -1) if k != reader]
-    claps = clap_script(folder, [m["id"] for m in memories if m["author"]["handle"] != handle(0)])
+    clappers = [reader, *range(1, CLAPPERS + 1)]
+    own = {handle(k) for k in clappers} | {handle(0)}
+    claps = many_clappers_script(
+        folder,
+        [m["id"] for m in memories if m["author"]["handle"] not in own],
+        [few, *(token_of(base, k) for k in clappers[1:])],
+    )
+    creating = create_script(folder, made_uploads(url, folder, handle(reader)))
     return [
         (Target("bare ASGI (fixed JSON)", f"{bare[0]}/", bare[1]), few),
         (Target("GET /v1/feed/home, following ~20", f"{base}/v1/feed/home", pid), few),
@@ -113,6 +122,7 @@ def build_targets(
             Target("POST|DELETE /v1/users/{h}/follow", base, pid, follow_script(folder, strangers)),
             few,
         ),
+        (Target("POST /v1/memories (upload made)", base, pid, creating), few),
     ]
 
 
@@ -190,7 +200,7 @@ def main() -> None:
         "memory_read_rps": large["GET /v1/memories/{id}"]["rps"],
         "profile_rps": large["GET /v1/users/{handle}"]["rps"],
         "person_page_rps": large["GET /v1/users/{handle}/memories"]["rps"],
-        "memory_create_rps": None,
+        "memory_create_rps": large["POST /v1/memories (upload made)"]["rps"],
         "p99_growth": max(large[n]["p99_ms"] / small[n]["p99_ms"] for n in paths),
         "fan_in_ratio": large[home_many]["rps"] / large[home]["rps"],
         "explore_rps": large["GET /v1/feed/explore"]["rps"],

@@ -13,6 +13,7 @@ from keepsake.config import Settings
 from keepsake.docs import install_docs
 from keepsake.error_handlers import install_error_handlers
 from keepsake.errors import use_problem_media_type
+from keepsake.etags import ETagMiddleware, document_etags
 from keepsake.exports.router import router as exports_router
 from keepsake.feeds.router import router as feeds_router
 from keepsake.graph.router import router as graph_router
@@ -82,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     use_problem_media_type(app)
+    document_etags(app)
+    app.add_middleware(ETagMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
     # Outermost: an oversized body is refused before any other layer reads it.
     app.add_middleware(

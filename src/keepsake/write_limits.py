@@ -48,7 +48,7 @@ def write_limit(kind: Write) -> Any:
         if claims is None:
             return
         limiter: RateLimiter = request.app.state.rate_limiter
-        await limiter.hit(
+        await limiter.hit_leased(
             f"write:{kind.value}:{claims.user_id}",
             limit=per_hour(settings, kind),
             window=settings.rate_limit_write_window,

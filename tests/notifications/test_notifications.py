@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keepsake.claps import adding
 from keepsake.memories import tasks as memory_tasks
-from keepsake.notifications.service import notify_claps
+from keepsake.notifications.service import defer_delivery
 from keepsake.worker import job_resources
 from tests.conftest import Member
 from tests.graph.test_graph import follow, statements
@@ -59,11 +60,14 @@ async def clap(
 
 
 async def clap_directly(app: FastAPI, member: Member, memory_id: str, count: int) -> None:
-    """`notify_claps` in its own transaction, as the clap request runs it."""
+    """The clap's statement and push in their own transaction, as the clap request runs
+    them, past the route's own checks."""
     async with app.state.sessionmaker() as db, db.begin():
-        await notify_claps(
-            db, clapper_id=uuid.UUID(member.id), memory_id=uuid.UUID(memory_id), count=count
+        added = await adding.add(
+            db, viewer_id=uuid.UUID(member.id), memory_id=uuid.UUID(memory_id), count=count
         )
+        if added is not None and added.new_batch is not None:
+            await defer_delivery(db, added.new_batch)
 
 
 async def deliver_jobs(engine: AsyncEngine) -> int:

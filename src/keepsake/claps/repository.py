@@ -89,7 +89,8 @@ def clap_columns(
 
 
 _excluded = insert(Clap).excluded
-_ADD = (
+# Adds claps and returns the new total; `adding` builds the clap's one statement on it.
+ADD = (
     insert(Clap)
     .from_select(
         ["memory_id", "user_id", "count"],
@@ -153,15 +154,6 @@ class Clapper:
     handle: str
     display_name: str
     avatar_key: str | None
-
-
-async def add(
-    db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID, count: int
-) -> int | None:
-    """The viewer's new total, capped at the limit; None when nothing was added."""
-    params = {"viewer_id": viewer_id, "memory_id": memory_id, "count": count}
-    added: int | None = await db.scalar(_ADD, params)
-    return added
 
 
 async def access(db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID) -> Access | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.claps import service
 from keepsake.claps.schemas import ClapCreate, ClapPublic, ClapResult
 from keepsake.db import DbSession
@@ -46,17 +46,17 @@ async def clap(
     memory_id: IdPath,
     body: ClapCreate,
     db: DbSession,
-    user: CurrentUser,
+    viewer: CurrentViewer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     return await once(
         db,
-        user_id=user.id,
+        user_id=viewer.id,
         operation=f"claps.add:{memory_id}",
         key=idempotency_key,
         body=body,
         status_code=status.HTTP_200_OK,
-        run=lambda: service.clap(db, viewer=user, memory_id=memory_id, body=body),
+        run=lambda: service.clap(db, viewer_id=viewer.id, memory_id=memory_id, body=body),
     )
 
 

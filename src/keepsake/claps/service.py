@@ -7,14 +7,14 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.claps import repository
+from keepsake.claps import adding, repository
 from keepsake.claps.models import MAX_CLAPS
 from keepsake.claps.schemas import ClapCreate, ClapperPublic, ClapPublic, ClapResult
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden
 from keepsake.i18n.catalog import _
 from keepsake.memories.service import MemoryNotFound, NotAuthor
-from keepsake.notifications.service import notify_claps
+from keepsake.notifications.service import defer_delivery
 from keepsake.pagination import Cursor, Page, PageRequest
 from keepsake.profiles import avatars
 from keepsake.storage.base import Storage
@@ -29,15 +29,16 @@ class ClapLimitReached(Conflict):
 
 
 async def clap(
-    db: AsyncSession, *, viewer: User, memory_id: uuid.UUID, body: ClapCreate
+    db: AsyncSession, *, viewer_id: uuid.UUID, memory_id: uuid.UUID, body: ClapCreate
 ) -> ClapResult:
     """Add claps, capped at the limit; the refusals are told apart only when one happens."""
-    total = await repository.add(db, viewer_id=viewer.id, memory_id=memory_id, count=body.count)
-    if total is not None:
-        await notify_claps(db, clapper_id=viewer.id, memory_id=memory_id, count=body.count)
-        return ClapResult(my_claps=total)
-    found = await repository.access(db, viewer_id=viewer.id, memory_id=memory_id)
-    if found is not None and found.author_id == viewer.id:
+    added = await adding.add(db, viewer_id=viewer_id, memory_id=memory_id, count=body.count)
+    if added is not None:
+        if added.new_batch is not None:
+            await defer_delivery(db, added.new_batch)
+        return ClapResult(my_claps=added.my_claps)
+    found = await repository.access(db, viewer_id=viewer_id, memory_id=memory_id)
+    if found is not None and found.author_id == viewer_id:
         raise CannotClapOwn(_("You cannot clap for your own memory."))
     if found is not None and found.my_claps >= MAX_CLAPS:
         raise ClapLimitReached(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import RateLimited, responses
@@ -29,8 +29,8 @@ def _done() -> Response:
     summary="Follow someone; a private account gets a follow request instead.",
     responses=responses(*AUTH_ERRORS, RateLimited, UserNotFound, service.CannotFollowSelf),
 )
-async def follow(handle: HandlePath, db: DbSession, user: CurrentUser) -> FollowPublic:
-    return await service.follow(db, viewer=user, handle=handle)
+async def follow(handle: HandlePath, db: DbSession, viewer: CurrentViewer) -> FollowPublic:
+    return await service.follow(db, viewer_id=viewer.id, handle=handle)
 
 
 @router.delete(
@@ -39,8 +39,8 @@ async def follow(handle: HandlePath, db: DbSession, user: CurrentUser) -> Follow
     summary="Unfollow someone, or withdraw your follow request.",
     responses=responses(*AUTH_ERRORS, UserNotFound),
 )
-async def unfollow(handle: HandlePath, db: DbSession, user: CurrentUser) -> Response:
-    await service.unfollow(db, viewer=user, handle=handle)
+async def unfollow(handle: HandlePath, db: DbSession, viewer: CurrentViewer) -> Response:
+    await service.unfollow(db, viewer_id=viewer.id, handle=handle)
     return _done()
 
 

@@ -95,9 +95,9 @@ async def approve_all_requests(db: AsyncSession, user_id: uuid.UUID) -> None:
     await repository.approve_all(db, followee_id=user_id)
 
 
-async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic:
-    target = await person(db, viewer_id=viewer.id, handle=handle)
-    if target.id == viewer.id:
+async def follow(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> FollowPublic:
+    target = await person(db, viewer_id=viewer_id, handle=handle)
+    if target.id == viewer_id:
         raise CannotFollowSelf(
             _("You cannot follow yourself."), code=CannotFollowSelf.code, field="handle"
         )
@@ -107,7 +107,7 @@ async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic
         state = current
     else:
         state = await repository.follow(
-            db, follower_id=viewer.id, followee_id=target.id, state=wanted
+            db, follower_id=viewer_id, followee_id=target.id, state=wanted
         )
         # A follower, or a request to approve.
         kind = (
@@ -115,13 +115,13 @@ async def follow(db: AsyncSession, *, viewer: User, handle: str) -> FollowPublic
             if state == FollowState.active
             else NotificationKind.follow_request
         )
-        await notify(db, kind, recipient_id=target.id, actor_id=viewer.id)
+        await notify(db, kind, recipient_id=target.id, actor_id=viewer_id)
     return FollowPublic(relationship="following" if state == FollowState.active else "requested")
 
 
-async def unfollow(db: AsyncSession, *, viewer: User, handle: str) -> None:
-    target = await person(db, viewer_id=viewer.id, handle=handle)
-    await repository.unfollow(db, follower_id=viewer.id, followee_id=target.id)
+async def unfollow(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> None:
+    target = await person(db, viewer_id=viewer_id, handle=handle)
+    await repository.unfollow(db, follower_id=viewer_id, followee_id=target.id)
 
 
 async def remove_follower(db: AsyncSession, *, owner: User, handle: str) -> None:

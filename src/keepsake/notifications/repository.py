@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    ScalarSelect,
     Uuid,
     exists,
     func,
@@ -29,7 +28,6 @@ from sqlalchemy.orm import aliased
 from keepsake.accounts.models import User
 from keepsake.i18n import Language
 from keepsake.kinds import AccountStatus
-from keepsake.memories.models import Memory
 from keepsake.notifications.models import (
     ACTORLESS_KINDS,
     Notification,
@@ -69,22 +67,17 @@ class Recipient:
 async def accepting(
     db: AsyncSession,
     *,
-    recipient: uuid.UUID | ScalarSelect[uuid.UUID],
+    recipient: uuid.UUID,
     actor_id: uuid.UUID | None,
     kind: NotificationKind,
 ) -> uuid.UUID | None:
     """The recipient's id when they are active, want this kind, are not the actor, and
-    no block stands between the two; `recipient` may be a subquery (a memory's author)."""
+    no block stands between the two (the clap's statement in `claps.adding` checks the same)."""
     wanted = func.coalesce(User.notification_prefs[kind.value].as_boolean(), true())
     query = select(User.id).where(User.id == recipient, User.status == AccountStatus.active, wanted)
     if actor_id is not None:
         query = query.where(User.id != actor_id, not_blocked_with(actor_id, User.id))
     return await db.scalar(query)
-
-
-def author_of(memory_id: uuid.UUID) -> ScalarSelect[uuid.UUID]:
-    """SQL: the author of a memory, for `accepting` to read in the same query."""
-    return select(Memory.author_id).where(Memory.id == memory_id).scalar_subquery()
 
 
 async def record(

@@ -114,28 +114,6 @@ async def notify(
         )
 
 
-async def notify_claps(
-    db: AsyncSession, *, clapper_id: uuid.UUID, memory_id: uuid.UUID, count: int
-) -> None:
-    """Add claps to the author's unread batch for this memory (or start one).
-
-    The author is read in the same query that checks their preferences and blocks, so a
-    clap pays two round trips here, three when it starts a batch.
-    """
-    author_id = await repository.accepting(
-        db, recipient=repository.author_of(memory_id), actor_id=clapper_id, kind=Kind.claps
-    )
-    if author_id is not None:
-        await _record(
-            db,
-            Kind.claps,
-            recipient_id=author_id,
-            actor_id=clapper_id,
-            memory_id=memory_id,
-            count=count,
-        )
-
-
 async def memory_finished(
     db: AsyncSession, *, memory_id: uuid.UUID, author_id: uuid.UUID, ready: bool
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
@@ -92,6 +92,12 @@ async def note_history(db: DbSession, user: CurrentUser, page: Pagination) -> Pa
     responses=responses(*AUTH_ERRORS, UserNotFound),
 )
 async def get_user(
-    handle: HandlePath, db: DbSession, settings: AppSettings, storage: AppStorage, user: CurrentUser
+    handle: HandlePath,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    viewer: CurrentViewer,
 ) -> UserPublic:
-    return await service.profile(db, settings=settings, storage=storage, viewer=user, handle=handle)
+    return await service.profile(
+        db, settings=settings, storage=storage, viewer_id=viewer.id, handle=handle
+    )

@@ -148,12 +148,12 @@ async def update_me(
 
 
 async def profile(
-    db: AsyncSession, *, settings: Settings, storage: Storage, viewer: User, handle: str
+    db: AsyncSession, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, handle: str
 ) -> UserPublic:
     """Anyone's public profile, yours included; 404 when hidden from the viewer."""
-    person = await graph.person(db, viewer_id=viewer.id, handle=handle)
+    person = await graph.person(db, viewer_id=viewer_id, handle=handle)
     avatar = await avatars.view(settings, storage, person.avatar_key)
-    return UserPublic.of(viewer.id, person, avatar)
+    return UserPublic.of(viewer_id, person, avatar)
 
 
 async def note_history(db: AsyncSession, *, user: User, page: PageRequest) -> Page[NotePublic]:
