@@ -97,6 +97,9 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         # First: routes are matched in order, and the home feed is the hottest path.
         feeds_router,
+        # Next, search: typed letter by letter, and matching its path behind some 70
+        # other routes cost 0.14 ms of its ~1.1 ms of CPU (measured at 100,000 people).
+        search_router,
         accounts_router,
         provider_router,
         profiles_router,
@@ -110,7 +113,6 @@ def create_app(settings: Settings) -> FastAPI:
         devices_router,
         safety_router,
         moderation_router,
-        search_router,
         missions_router,
         points_router,
     ):

@@ -8,11 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from keepsake.pagination import Page
+from keepsake.profiles.schemas import UserPublic
 from tests.accounts.test_signup_login import assert_problem
 from tests.conftest import Member
+from tests.graph.test_graph import statements
 
 
 async def _search(client: httpx.AsyncClient, viewer: Member, q: str, **params: Any) -> list[str]:
@@ -116,3 +120,50 @@ async def test_queries_out_of_bounds_are_422(
 async def test_search_needs_sign_in(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/search/people", params={"q": "min"})
     assert response.status_code == 401
+
+
+async def test_page_is_what_its_model_makes_of_it(
+    client: httpx.AsyncClient, people: dict[str, Member], engine: AsyncEngine
+) -> None:
+    viewer = people["viewer"]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE users SET avatar_key = 'avatars/x/y' WHERE handle = 'mina'")
+        )
+        await conn.execute(text("UPDATE users SET is_private = true WHERE handle = 'minho'"))
+    await client.post("/v1/users/minjae/follow", headers=viewer.headers)
+    await client.post("/v1/users/minho/follow", headers=viewer.headers)
+    await client.post("/v1/users/viewer/follow", headers=people["mina"].headers)
+    await client.post("/v1/users/mina/mute", headers=viewer.headers)
+    response = await client.get(
+        "/v1/search/people", params={"q": "min", "limit": 2}, headers=viewer.headers
+    )
+    page = Page[UserPublic].model_validate_json(response.content)
+    assert page.model_dump_json() == response.text
+    mina, minjae = page.items
+    assert (mina.handle, minjae.handle) == ("mina", "minjae")
+    assert mina.avatar is not None
+    assert (mina.relationship, mina.follows_you, mina.muted) == ("none", True, True)
+    assert (minjae.relationship, minjae.follows_you, minjae.muted) == ("following", False, False)
+    assert page.next_cursor is not None
+    rest = await client.get(
+        "/v1/search/people",
+        params={"q": "min", "cursor": page.next_cursor},
+        headers=viewer.headers,
+    )
+    last = Page[UserPublic].model_validate_json(rest.content)
+    assert last.model_dump_json() == rest.text
+    assert [(p.handle, p.relationship, p.is_private) for p in last.items] == [
+        ("minho", "requested", True)
+    ]
+
+
+async def test_a_page_is_one_statement(
+    client: httpx.AsyncClient, app: FastAPI, people: dict[str, Member]
+) -> None:
+    viewer = people["viewer"]
+    # The first search claims a lease of rate-limit hits and caches the viewer's session.
+    assert await _search(client, viewer, "민") == ["kimminji", "minjae"]
+    with statements(app) as seen:
+        assert await _search(client, viewer, "mi") == ["mina", "minho", "minjae"]
+    assert len([sql for sql in seen if "rate_limit_counters" not in sql]) == 1, seen

@@ -100,7 +100,8 @@ _BY_IDS = select(*PERSON_COLUMNS).where(
 )
 
 
-def _person(row: Sequence[Any]) -> Person:
+def person_of(row: Sequence[Any]) -> Person:
+    """A row starting with `PERSON_COLUMNS` as the `Person` it reads."""
     return Person(
         id=row[0],
         handle=row[1],
@@ -124,20 +125,20 @@ def _person(row: Sequence[Any]) -> Person:
 
 def edges(rows: Sequence[Sequence[Any]]) -> list[Edge]:
     """Rows of `(edge id, edge created_at, *PERSON_COLUMNS)` as list entries."""
-    return [Edge(id=row[0], created_at=row[1], person=_person(row[2:])) for row in rows]
+    return [Edge(id=row[0], created_at=row[1], person=person_of(row[2:])) for row in rows]
 
 
 async def person_by_handle(db: AsyncSession, viewer_id: uuid.UUID, handle: str) -> Person | None:
     """The account behind a handle (any case) and its relation to the viewer: one round trip."""
     params = {"viewer_id": viewer_id, "handle": handle.lower()}
     row = (await db.execute(_BY_HANDLE, params)).one_or_none()
-    return None if row is None else _person(row)
+    return None if row is None else person_of(row)
 
 
 async def person_by_id(db: AsyncSession, viewer_id: uuid.UUID, user_id: uuid.UUID) -> Person | None:
     """The account with this id and its relation to the viewer: one round trip."""
     row = (await db.execute(_BY_ID, {"viewer_id": viewer_id, "user_id": user_id})).one_or_none()
-    return None if row is None else _person(row)
+    return None if row is None else person_of(row)
 
 
 async def people_by_ids(
@@ -147,7 +148,7 @@ async def people_by_ids(
     if not user_ids:
         return {}
     rows = await db.execute(_BY_IDS, {"viewer_id": viewer_id, "user_ids": list(user_ids)})
-    return {person.id: person for person in map(_person, rows)}
+    return {person.id: person for person in map(person_of, rows)}
 
 
 RELATION_KINDS = (

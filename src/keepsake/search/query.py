@@ -24,16 +24,13 @@ class Query:
     handle: str | None
 
     @property
-    def grams(self) -> list[str]:
-        """The one gram of a one-character term, else its distinct bigrams in order."""
-        if len(self.term) == 1:
-            return [self.term]
-        found: list[str] = []
-        for i in range(len(self.term) - 1):
-            gram = self.term[i : i + 2]
-            if gram.strip() and gram not in found:
-                found.append(gram)
-        return found
+    def first_gram(self) -> str:
+        """The gram whose postings a page reads: a one-character term, else its first bigram.
+
+        Only one: the other bigrams would each cost an index probe per candidate, and
+        `strpos` on the candidate's name decides the match anyway.
+        """
+        return self.term[:2]
 
     @property
     def handle_prefix(self) -> str | None:

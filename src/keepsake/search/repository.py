@@ -6,36 +6,44 @@ People come in ranks (0: the exact handle, 1: people the viewer follows or who f
 the viewer, 2: everyone else), each rank in handle order. Rank 2 reads the gram index
 and the handle index in that same order, so a page reads about `limit` postings, not
 every match. Privacy is in each branch's WHERE, before its LIMIT.
+
+A page is one statement, compiled once per `Shape` and read outside any transaction
+(see `keepsake.readdb`), the people's columns and their relation to the viewer with it.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Integer, Text, Uuid, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts.models import User
+from keepsake.graph.people_repository import PERSON_COLUMNS, person_of
+from keepsake.privacy import Person
+from keepsake.readdb import ReadDb, ReadQuery
 from keepsake.search.query import Query
 
 EXACT, RELATED, OTHERS = 0, 1, 2
 
 _HANDLE_KEY = 'lower(u.handle) COLLATE "C"'
 _VISIBLE = f"""
-    u.status = 'active' AND u.id <> :viewer AND {_HANDLE_KEY} <> :exact
+    u.status = 'active' AND u.id <> :viewer_id AND {_HANDLE_KEY} <> :exact
     AND (u.searchable OR EXISTS (
         SELECT 1 FROM follows AS f
-        WHERE f.follower_id = :viewer AND f.followee_id = u.id AND f.state = 'active'))
+        WHERE f.follower_id = :viewer_id AND f.followee_id = u.id AND f.state = 'active'))
     AND NOT EXISTS (SELECT 1 FROM blocks AS b
-        WHERE b.blocker_id = :viewer AND b.blocked_id = u.id)
+        WHERE b.blocker_id = :viewer_id AND b.blocked_id = u.id)
     AND NOT EXISTS (SELECT 1 FROM blocks AS b
-        WHERE b.blocker_id = u.id AND b.blocked_id = :viewer)
+        WHERE b.blocker_id = u.id AND b.blocked_id = :viewer_id)
 """
 _UNRELATED = """
     NOT EXISTS (SELECT 1 FROM follows AS f
-        WHERE f.follower_id = :viewer AND f.followee_id = u.id AND f.state = 'active')
+        WHERE f.follower_id = :viewer_id AND f.followee_id = u.id AND f.state = 'active')
     AND NOT EXISTS (SELECT 1 FROM follows AS f
-        WHERE f.follower_id = u.id AND f.followee_id = :viewer AND f.state = 'active')
+        WHERE f.follower_id = u.id AND f.followee_id = :viewer_id AND f.state = 'active')
 """
 
 
@@ -49,14 +57,32 @@ class Position:
 
 @dataclass(frozen=True)
 class Found:
-    user_id: uuid.UUID
+    person: Person
     position: Position
 
 
-def _matches(query: Query) -> str:
-    column = "u.search_initials" if query.initials else "u.search_name"
+@dataclass(frozen=True)
+class Shape:
+    """What a page's SQL depends on; the values themselves are bound parameters."""
+
+    initials: bool
+    handle: bool
+    # The rank the cursor stopped in, None on the first page.
+    resume: int | None
+
+    @classmethod
+    def of(cls, query: Query, after: Position | None) -> Shape:
+        return cls(
+            initials=query.initials,
+            handle=query.handle is not None,
+            resume=after.rank if after else None,
+        )
+
+
+def _matches(shape: Shape) -> str:
+    column = "u.search_initials" if shape.initials else "u.search_name"
     found = f"strpos({column}, :term) > 0"
-    if query.handle_prefix is not None:
+    if shape.handle:
         found = f"({found} OR {_HANDLE_KEY} LIKE :prefix)"
     return found
 
@@ -70,59 +96,57 @@ def _exact() -> str:
     """
 
 
-def _related(query: Query, after: str) -> str:
+def _related(shape: Shape, after: str) -> str:
     return f"""
         (SELECT u.id, {RELATED} AS rank, {_HANDLE_KEY} AS handle_key FROM users AS u
         WHERE u.id IN (
-            SELECT followee_id FROM follows WHERE follower_id = :viewer AND state = 'active'
+            SELECT followee_id FROM follows WHERE follower_id = :viewer_id AND state = 'active'
             UNION
-            SELECT follower_id FROM follows WHERE followee_id = :viewer AND state = 'active')
-          AND {_matches(query)} AND {_VISIBLE} {after}
+            SELECT follower_id FROM follows WHERE followee_id = :viewer_id AND state = 'active')
+          AND {_matches(shape)} AND {_VISIBLE} {after}
         ORDER BY handle_key LIMIT :limit)
     """
 
 
-def _by_grams(query: Query, after: str) -> str:
-    column = "u.search_initials" if query.initials else "u.search_name"
-    others = ""
-    if len(query.grams) > 1:
-        # Primary-key probes for the other bigrams: cheap, and most candidates stop here.
-        others = """AND (SELECT count(*) FROM user_search_grams AS o
-            WHERE o.gram = ANY(:others)
-              AND o.handle_key = g.handle_key AND o.user_id = g.user_id
-        ) = :others_count"""
+def _by_grams(shape: Shape, after: str) -> str:
+    # Nothing here may hinge on how selective a value is: prepared, the statement is
+    # planned once for any query of its shape (a count of the other bigrams' postings
+    # compared with their number made PostgreSQL plan every run afresh, ~2 ms each).
+    column = "u.search_initials" if shape.initials else "u.search_name"
     return f"""
         (SELECT u.id, {OTHERS} AS rank, g.handle_key FROM user_search_grams AS g
         JOIN users AS u ON u.id = g.user_id
-        WHERE g.gram = :first_gram {after.replace("handle_key", "g.handle_key")} {others}
+        WHERE g.gram = :first_gram {after.replace("handle_key", "g.handle_key")}
           AND strpos({column}, :term) > 0 AND {_VISIBLE} AND {_UNRELATED}
         ORDER BY g.handle_key LIMIT :limit)
     """
 
 
 def _by_handle(after: str) -> str:
+    # A range rather than `LIKE :prefix`: PostgreSQL bounds an index scan by a LIKE only
+    # when the pattern is a constant, and a prepared statement's plan serves any prefix.
     return f"""
         (SELECT u.id, {OTHERS} AS rank, {_HANDLE_KEY} AS handle_key FROM users AS u
-        WHERE {_HANDLE_KEY} LIKE :prefix {after.replace("handle_key", _HANDLE_KEY)}
+        WHERE {_HANDLE_KEY} >= :exact AND {_HANDLE_KEY} < :past_prefix
+          {after.replace("handle_key", _HANDLE_KEY)}
           AND {_VISIBLE} AND {_UNRELATED}
         ORDER BY handle_key LIMIT :limit)
     """
 
 
-def statement(query: Query, after: Position | None) -> str:
-    """The page's SQL: only the ranks at or past the cursor, each resumed after it."""
-    start = after.rank if after else EXACT
+def _found(shape: Shape) -> str:
+    start = EXACT if shape.resume is None else shape.resume
 
     def resume(rank: int) -> str:
-        return "AND handle_key > :after" if after and after.rank == rank else ""
+        return "AND handle_key > :after" if shape.resume == rank else ""
 
     parts = []
-    if start <= EXACT and query.handle is not None:
+    if start <= EXACT and shape.handle:
         parts.append(_exact())
     if start <= RELATED:
-        parts.append(_related(query, resume(RELATED).replace("handle_key", _HANDLE_KEY)))
-    others = [_by_grams(query, resume(OTHERS))]
-    if query.handle_prefix is not None:
+        parts.append(_related(shape, resume(RELATED).replace("handle_key", _HANDLE_KEY)))
+    others = [_by_grams(shape, resume(OTHERS))]
+    if shape.handle:
         others.append(_by_handle(resume(OTHERS)))
     parts.append(f"SELECT * FROM ({' UNION '.join(others)}) AS others")
     return f"SELECT id, rank, handle_key FROM ({' UNION ALL '.join(parts)}) AS found" + (
@@ -130,30 +154,64 @@ def statement(query: Query, after: Position | None) -> str:
     )
 
 
+def statement(query: Query, after: Position | None) -> str:
+    """The SQL finding a page's ids: only the ranks at or past the cursor, each resumed after it."""
+    return _found(Shape.of(query, after))
+
+
+_RUN = (
+    "viewer_id",
+    "exact",
+    "term",
+    "prefix",
+    "past_prefix",
+    "first_gram",
+    "after",
+)
+_LAST_CHAR = chr(0x10FFFF)
+
+
+@functools.cache
+def _page(shape: Shape) -> ReadQuery:
+    # A few dozen shapes at most, each compiled once; the people's columns (and their
+    # relation to the viewer) come with the same statement, so a page is one round trip.
+    found = (
+        text(_found(shape))
+        .columns(column("id", Uuid()), column("rank", Integer()), column("handle_key", Text()))
+        .subquery("found")
+    )
+    page = (
+        select(*PERSON_COLUMNS, found.c.rank, found.c.handle_key)
+        .join_from(User, found, User.id == found.c.id)
+        .order_by(found.c.rank, found.c.handle_key)
+    )
+    return ReadQuery.compile(page, *_RUN, "limit")
+
+
 def parameters(
     query: Query, *, viewer_id: uuid.UUID, after: Position | None, limit: int
 ) -> dict[str, object]:
-    grams = query.grams
     return {
-        "viewer": viewer_id,
+        "viewer_id": viewer_id,
         "exact": query.handle or "",
         "term": query.term,
         "prefix": query.handle_prefix,
-        "first_gram": grams[0],
-        "others": grams[1:],
-        "others_count": len(grams) - 1,
+        # Past every handle starting with the query: handles hold ASCII only.
+        "past_prefix": (query.handle or "") + _LAST_CHAR,
+        "first_gram": query.first_gram,
         "after": after.handle_key if after else "",
         "limit": limit,
     }
 
 
 async def people(
-    db: AsyncSession, query: Query, *, viewer_id: uuid.UUID, after: Position | None, limit: int
+    db: ReadDb, query: Query, *, viewer_id: uuid.UUID, after: Position | None, limit: int
 ) -> list[Found]:
-    """Up to `limit` matches after `after`, in result order."""
+    """Up to `limit` matches after `after`, in result order, read outside any transaction."""
     params = parameters(query, viewer_id=viewer_id, after=after, limit=limit)
-    rows = await db.execute(text(statement(query, after)), params)
-    return [Found(row[0], Position(row[1], row[2])) for row in rows]
+    rows = await _page(Shape.of(query, after)).all(db, **params)
+    width = len(PERSON_COLUMNS)
+    return [Found(person_of(row), Position(row[width], row[width + 1])) for row in rows]
 
 
 async def recent_tags(db: AsyncSession, prefix: str, *, limit: int) -> list[str]:

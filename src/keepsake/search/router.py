@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage, Limiter
+from keepsake.deps import AppReadDb, AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
+from keepsake.jsonbody import json_response
 from keepsake.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from keepsake.profiles.schemas import UserPublic
 from keepsake.search import service
@@ -34,30 +35,33 @@ _LIMIT = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")
 @router.get(
     "/people",
     summary="Find people by handle prefix, any part of their name, or its initial consonants.",
+    response_model=Page[UserPublic],
     responses=responses(*AUTH_ERRORS, RateLimited, invalid=("invalid_query", "invalid_cursor")),
 )
 async def search_people(
     q: _Q,
-    db: DbSession,
+    db: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
     limiter: Limiter,
-    user: CurrentUser,
+    viewer: CurrentViewer,
     limit: _LIMIT = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
-) -> Page[UserPublic]:
-    return await service.people(
+) -> Response:
+    # Written without its model, as the feeds are: a hot read (see `keepsake.jsonbody`).
+    page = await service.people(
         db,
         settings=settings,
         storage=storage,
         limiter=limiter,
-        viewer=user,
+        viewer_id=viewer.id,
         q=q,
         limit=limit,
         cursor=cursor,
     )
+    return json_response(page)
 
 
 @router.get(

@@ -5,19 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
-from keepsake.graph import service as graph
 from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
-from keepsake.pagination import Page
+from keepsake.privacy import Person, relationship
 from keepsake.profiles import avatars
-from keepsake.profiles.schemas import UserPublic
 from keepsake.ratelimit import RateLimiter
+from keepsake.readdb import ReadDb
 from keepsake.search import repository
 from keepsake.search.query import parse
 from keepsake.search.repository import Position
@@ -48,41 +49,56 @@ def decode_cursor(value: str) -> Position:
     return Position(rank, handle_key)
 
 
-async def _count(settings: Settings, limiter: RateLimiter, viewer: User) -> None:
+async def _count(settings: Settings, limiter: RateLimiter, viewer_id: uuid.UUID) -> None:
     await limiter.hit_leased(
-        f"search:account:{viewer.id}",
+        f"search:account:{viewer_id}",
         limit=settings.rate_limit_search_per_account,
         window=settings.rate_limit_window,
     )
 
 
+async def _shown(
+    settings: Settings, storage: Storage, viewer_id: uuid.UUID, person: Person
+) -> dict[str, Any]:
+    """`UserPublic` as plain values: the page skips the model (see `keepsake.jsonbody`)."""
+    avatar = await avatars.view(settings, storage, person.avatar_key)
+    return {
+        "id": person.id,
+        "handle": person.handle,
+        "display_name": person.display_name,
+        "bio": person.bio,
+        "note": person.note,
+        "avatar": avatar.model_dump() if avatar else None,
+        "is_private": person.is_private,
+        "relationship": relationship(viewer_id, person),
+        "follows_you": person.relation.follows_viewer,
+        "muted": person.relation.muting,
+    }
+
+
 async def people(
-    db: AsyncSession,
+    db: ReadDb,
     *,
     settings: Settings,
     storage: Storage,
     limiter: RateLimiter,
-    viewer: User,
+    viewer_id: uuid.UUID,
     q: str,
     limit: int,
     cursor: str | None,
-) -> Page[UserPublic]:
-    """People matching `q` the viewer may find: exact handle, then their circle, then others."""
+) -> dict[str, Any]:
+    """People matching `q` the viewer may find: exact handle, then their circle, then others,
+    as a `Page[UserPublic]`'s values."""
     query = parse(q)
     if query is None:
         raise Invalid(_("Type at least one letter to search for."), code=INVALID_QUERY, field="q")
     after = decode_cursor(cursor) if cursor else None
-    await _count(settings, limiter, viewer)
-    found = await repository.people(db, query, viewer_id=viewer.id, after=after, limit=limit + 1)
+    await _count(settings, limiter, viewer_id)
+    found = await repository.people(db, query, viewer_id=viewer_id, after=after, limit=limit + 1)
     page = found[:limit]
-    persons = await graph.people_by_ids(db, viewer_id=viewer.id, user_ids=[f.user_id for f in page])
-    items = []
-    for match in page:
-        person = persons[match.user_id]
-        avatar = await avatars.view(settings, storage, person.avatar_key)
-        items.append(UserPublic.of(viewer.id, person, avatar))
+    items = [await _shown(settings, storage, viewer_id, match.person) for match in page]
     next_cursor = encode_cursor(page[-1].position) if len(found) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 async def hashtags(
@@ -101,6 +117,6 @@ async def hashtags(
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
         raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
-    await _count(settings, limiter, viewer)
+    await _count(settings, limiter, viewer.id)
     tags = await repository.recent_tags(db, prefix, limit=limit)
     return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])
