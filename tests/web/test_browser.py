@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
@@ -17,6 +18,7 @@ from tests.fixtures.memory_helpers import create_memory, upload, wait_processed
 from tests.fixtures.polling import eventually
 from tests.web.conftest import LiveServer, fits_phone, screenshot, wait
 
+pytestmark = pytest.mark.slow
 NEW_PASSWORD = "a brighter morning by the river"
 
 
@@ -99,6 +101,11 @@ async def test_a_share_page_plays_its_clips_in_order(
         lambda d: second in str(d.execute_script("return document.getElementById('player').src"))
     )
     wait(browser).until(lambda d: _playing_past(d, 0.3))
+
+    # The author's public profile, with the memory in its grid, fits the phone too.
+    browser.get(f"{live_server.url}/u/mina")
+    assert browser.find_elements(By.CSS_SELECTOR, f".grid a[href='/m/{memory['id']}']")
+    assert fits_phone(browser)
 
 
 async def test_a_person_confirms_their_email_and_resets_their_password(

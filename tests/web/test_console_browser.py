@@ -1,5 +1,6 @@
 """A moderator's view, in a real headless Chromium: sign in with the second factor,
-watch a reported memory play, hide it; every console page fits a phone."""
+watch a reported memory play, hide it; every console page fits a phone. A normal user,
+and a form sent without its CSRF token, are refused."""
 
 from __future__ import annotations
 
@@ -24,15 +25,23 @@ pytestmark = pytest.mark.slow
 PAGES = ("/admin", "/admin/reports", "/admin/appeals", "/admin/audit")
 
 
-def _sign_in(browser: webdriver.Chrome, server: str, email: str, password: str) -> None:
-    browser.get(f"{server}/admin/login")
-    assert fits_phone(browser)
+def _fill_sign_in(browser: webdriver.Chrome, email: str) -> None:
     browser.find_element(By.ID, "email").send_keys(email)
-    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
     code = totp.code_at(SECRET, int(time.time()) // totp.STEP_S)
     browser.find_element(By.ID, "code").send_keys(code)
     browser.find_element(By.ID, "sign-in").click()
+
+
+def _sign_in(browser: webdriver.Chrome, server: str, email: str) -> None:
+    browser.get(f"{server}/admin/login")
+    assert fits_phone(browser)
+    _fill_sign_in(browser, email)
     wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "nav a[href='/admin/reports']"))
+
+
+def _heading(driver: webdriver.Chrome) -> str:
+    return str(driver.find_element(By.TAG_NAME, "h1").text)
 
 
 async def test_a_moderator_watches_a_reported_memory_and_hides_it(
@@ -54,7 +63,7 @@ async def test_a_moderator_watches_a_reported_memory_and_hides_it(
         assert (await http.post("/v1/reports", json=body, headers=theo.headers)).status_code == 201
         await operator(engine, mod, "moderator")
 
-        _sign_in(browser, server, mod.email, PASSWORD)
+        _sign_in(browser, server, mod.email)
         for path in PAGES:
             browser.get(server + path)
             assert fits_phone(browser), path
@@ -76,3 +85,29 @@ async def test_a_moderator_watches_a_reported_memory_and_hides_it(
         log = await http.get("/v1/admin/audit-log", headers=mod.headers)
         [entry] = log.json()["items"]
         assert (entry["action"], entry["reason"]) == ("hide", "Shows the neighbours' house number.")
+
+
+async def test_a_normal_user_and_a_form_without_its_token_are_refused(
+    live_server: LiveServer, browser: webdriver.Chrome, engine: AsyncEngine
+) -> None:
+    server = live_server.url
+    async with httpx.AsyncClient(base_url=server, timeout=30) as http:
+        mina, mod = [await _sign_up(http, h) for h in ("mina", "mod")]
+    # Both with the second factor, so only the role tells them apart.
+    await operator(engine, mina, "user")
+    await operator(engine, mod, "moderator")
+
+    browser.get(f"{server}/admin/login")
+    _fill_sign_in(browser, mina.email)
+    wait(browser).until(lambda d: d.find_elements(By.ID, "error"))
+    assert "cannot use the console" in browser.find_element(By.ID, "error").text
+    browser.get(f"{server}/admin/reports")
+    wait(browser).until(lambda d: d.current_url == f"{server}/admin/login")
+
+    # A moderator's sign-in whose form lost its CSRF token on the way.
+    browser.get(f"{server}/admin/login")
+    browser.execute_script("document.querySelector('input[name=csrf]').remove()")
+    _fill_sign_in(browser, mod.email)
+    wait(browser).until(lambda d: _heading(d) == "Not allowed")
+    browser.get(f"{server}/admin/reports")
+    wait(browser).until(lambda d: d.current_url == f"{server}/admin/login")

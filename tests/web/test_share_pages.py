@@ -62,6 +62,12 @@ async def test_a_public_memory_is_shared_with_its_tags_and_escaped_caption(
     clips = [li.get("data-video") or "" for li in document.iter("li")]
     assert [f"memories/{memory_id}/{n}/" in url for n, url in enumerate(clips)] == [True, True]
     assert foreign_urls(page, settings.public_url) == []
+    # Every link of this server's on the page leads to a page (the profile), none to a 404.
+    links = [a.get("href") or "" for a in document.iter("a")]
+    local = [href for href in links if href.startswith("/")]
+    assert local == ["/u/mina"]
+    for href in local:
+        assert (await client.get(href)).status_code == 200, href
 
 
 async def test_everything_not_public_is_the_same_404_page(

@@ -3,7 +3,8 @@
 A GET only shows a form: mail scanners fetch links, and must not use the token up.
 The POST calls the same service functions as `/v1/auth/email/verify` and
 `/v1/auth/password/reset`. The token sits in the URL, so these pages send no referrer;
-they work without JavaScript and are never indexed or cached.
+they work without JavaScript, are never indexed or cached, and speak the viewer's
+language (`Accept-Language`), like the share pages.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from keepsake.accounts.deps import ClientInfo
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, Limiter
 from keepsake.errors import Invalid, RateLimited
-from keepsake.web.pages import render
+from keepsake.i18n.catalog import _, translate
+from keepsake.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from keepsake.web.pages import render_localized, viewer_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,13 +33,31 @@ Password = Annotated[str, Form(max_length=1000)]
 def _page(
     request: Request, template: str, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    return render(request, template, context, status_code=status_code, referrer="no-referrer")
+    return render_localized(
+        request, template, context, status_code=status_code, referrer="no-referrer"
+    )
 
 
 def _too_many(request: Request, error: RateLimited) -> HTMLResponse:
-    response = _page(request, "link_done.html", 429, message="too_many", detail=error.detail)
+    detail = error.detail_in(viewer_language(request))
+    response = _page(request, "link_done.html", 429, message="too_many", detail=detail)
     response.headers.update(error.headers)
     return response
+
+
+def _reset_form(
+    request: Request, token: str, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
+    """The new-password form; `error`, already in the viewer's language, above it."""
+    return _page(
+        request,
+        "reset_password.html",
+        status_code,
+        token=token,
+        error=error,
+        shortest=MIN_PASSWORD_LENGTH,
+        longest=MAX_PASSWORD_LENGTH,
+    )
 
 
 @router.get("/verify-email")
@@ -70,7 +91,7 @@ async def verify_email(
 
 @router.get("/reset-password")
 async def reset_password_form(request: Request, token: TokenQuery = "") -> HTMLResponse:
-    return _page(request, "reset_password.html", token=token, error=None)
+    return _reset_form(request, token)
 
 
 @router.post("/reset-password")
@@ -85,7 +106,8 @@ async def reset_password(
     client: ClientInfo,
 ) -> HTMLResponse:
     if new_password != new_password_again:
-        return _page(request, "reset_password.html", 400, token=token, error="mismatch")
+        differ = _("The two passwords differ; type the same one twice.")
+        return _reset_form(request, token, 400, translate(viewer_language(request), differ))
     try:
         await accounts.reset_password(
             db,
@@ -103,5 +125,5 @@ async def reset_password(
     except Invalid as error:
         # The token was taken in this transaction: undone, so it can be used again.
         await db.rollback()
-        return _page(request, "reset_password.html", 400, token=token, error=error.detail)
+        return _reset_form(request, token, 400, error.detail_in(viewer_language(request)))
     return _page(request, "link_done.html", message="reset")

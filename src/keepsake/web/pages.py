@@ -1,8 +1,8 @@
 """Rendering a page: the templates, their words, and the headers every page carries.
 
-Share pages' text comes from the gettext catalogs (`_("...")` in templates, extracted
-by `babel.cfg`) in the viewer's language; the console's and the email-link pages' text
-goes through `words` (the `t` filter), in English.
+Share pages' and email-link pages' text comes from the gettext catalogs (`_("...")` in
+templates, extracted by `babel.cfg`) in the viewer's language (`render_localized`); the
+console's text goes through `words` (the `t` filter), in English.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from keepsake.i18n import DEFAULT, Language
+from keepsake.i18n import DEFAULT, Language, negotiate
 from keepsake.i18n.catalog import translate
 
 HERE = Path(__file__).parent
@@ -35,6 +35,8 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship with the code: no file check on every page.
+    auto_reload=False,
 )
 
 
@@ -103,4 +105,18 @@ def render(
     response.headers["Cache-Control"] = cache
     if not index:
         response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def viewer_language(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def render_localized(
+    request: Request, template: str, context: Mapping[str, Any], **options: Any
+) -> HTMLResponse:
+    """`render` in the viewer's language (`Accept-Language`, else English); shared caches
+    keep one copy per language."""
+    response = render(request, template, context, lang=viewer_language(request), **options)
+    response.headers["Vary"] = "Accept-Language"
     return response

@@ -86,8 +86,9 @@ async def _author(settings: Settings, storage: Storage, person: Person) -> Autho
 
 
 async def memory_page(
-    db: AsyncSession, reads: ReadDb, *, settings: Settings, storage: Storage, memory_id: str
+    reads: ReadDb, *, settings: Settings, storage: Storage, memory_id: str
 ) -> MemoryPage:
+    """Two statements, neither in a transaction: the memory's card, then its author."""
     try:
         card = await memories.get_memory(
             reads,
@@ -98,7 +99,7 @@ async def memory_page(
         )
     except memories.MemoryNotFound:
         raise NotShared(_("No such memory.")) from None
-    person = await graph.person_by_id(db, viewer_id=ANONYMOUS, user_id=card["author"]["id"])
+    person = await graph.person_by_id(reads, viewer_id=ANONYMOUS, user_id=card["author"]["id"])
     if person is None or not can_see_profile(ANONYMOUS, person):
         raise NotShared(_("No such memory."))
     return MemoryPage(card, await _author(settings, storage, person))

@@ -12,10 +12,9 @@ from pydantic import BaseModel
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage
 from keepsake.errors import responses
-from keepsake.i18n import negotiate
 from keepsake.i18n.catalog import _
 from keepsake.web import share
-from keepsake.web.pages import render
+from keepsake.web.pages import render_localized
 
 router = APIRouter()
 
@@ -27,17 +26,8 @@ PLAYER_WIDTH, PLAYER_HEIGHT = 360, 640
 def _shared(
     request: Request, template: str, context: dict[str, Any], **options: Any
 ) -> HTMLResponse:
-    """A share page in the viewer's language; shared caches keep one copy per language."""
-    response = render(
-        request,
-        template,
-        context,
-        lang=negotiate(request.headers.get("accept-language")),
-        cache=CACHE,
-        **options,
-    )
-    response.headers["Vary"] = "Accept-Language"
-    return response
+    """A share page: in the viewer's language, kept by shared caches a short time."""
+    return render_localized(request, template, context, cache=CACHE, **options)
 
 
 def not_found(request: Request) -> HTMLResponse:
@@ -48,14 +38,13 @@ def not_found(request: Request) -> HTMLResponse:
 async def memory_page(
     memory_id: str,
     request: Request,
-    db: DbSession,
     reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
 ) -> HTMLResponse:
     try:
         page = await share.memory_page(
-            db, reads, settings=settings, storage=storage, memory_id=memory_id
+            reads, settings=settings, storage=storage, memory_id=memory_id
         )
     except share.NotShared:
         return not_found(request)
@@ -120,7 +109,6 @@ class OEmbed(BaseModel):
 )
 async def oembed(
     url: Annotated[str, Query(max_length=300, description="A share page's address.")],
-    db: DbSession,
     reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
@@ -131,9 +119,7 @@ async def oembed(
     memory_id = parts.path.removeprefix("/m/")
     if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or memory_id == parts.path:
         raise share.NotShared(_("No such memory."))
-    page = await share.memory_page(
-        db, reads, settings=settings, storage=storage, memory_id=memory_id
-    )
+    page = await share.memory_page(reads, settings=settings, storage=storage, memory_id=memory_id)
     person, memory = page.author.person, page.memory
     page_url = f"{settings.public_url}/m/{memory['id']}"
     first = memory["clips"][0] if memory["clips"] else None
