@@ -206,6 +206,19 @@ class Settings(BaseSettings):
     otel_sample_ratio: float = Field(
         default=1.0, ge=0.0, le=1.0, description="Share of new traces kept (ParentBased)."
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of `keepsake serve`'s Prometheus `/metrics`, a listener apart from the "
+            "API's (0: any free port); unset: not served. The API's port never serves it."
+        ),
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the `/metrics` listener binds; `0.0.0.0` in a pod, for the scraper.",
+    )
     worker_metrics_port: int | None = Field(
         default=None,
         description="Port of `keepsake worker`'s Prometheus `/metrics`; unset: not served.",

@@ -1,16 +1,25 @@
-"""The operator's routes: liveness, readiness and Prometheus metrics."""
+"""The operator's routes: liveness and readiness on the API, Prometheus metrics apart.
+
+`/metrics` is not an API route: it tells whoever reads it the traffic by route, the
+queue and the pools. `keepsake serve` serves it on its own listener
+(`KEEPSAKE_METRICS_PORT`), which no ingress routes to, so no spelling of the path
+(`/%6detrics`, `/METRICS`, `/metrics/`) reaches it through the API's port.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
 
 from keepsake.observability import Telemetry
 
 
-def health_router(telemetry: Telemetry) -> APIRouter:
+def health_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/healthz", tags=["operations"], summary="The process is alive.")
@@ -31,15 +40,17 @@ def health_router(telemetry: Telemetry) -> APIRouter:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @router.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics, in Prometheus' text format.",
-        response_class=PlainTextResponse,
-    )
+    return router
+
+
+def metrics_app(api: FastAPI) -> Starlette:
+    """`GET /metrics` in Prometheus' text format, for the API app `api` once its lifespan
+    has started (the scrape reads the queue depth through the API's engine)."""
+
     async def prometheus_metrics(request: Request) -> Response:
-        await telemetry.metrics.queue_depth.refresh(request.app.state.engine)
+        telemetry: Telemetry = api.state.telemetry
+        await telemetry.metrics.queue_depth.refresh(api.state.engine)
         body, content_type = telemetry.metrics.render()
         return Response(body, media_type=content_type)
 
-    return router
+    return Starlette(routes=[Route("/metrics", prometheus_metrics, methods=["GET"])])

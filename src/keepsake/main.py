@@ -54,7 +54,7 @@ TAGS = [
     {"name": "share", "description": "oEmbed of public share pages (`/m/{id}`)."},
     {"name": "missions", "description": "Hashtag missions: entries, winners (no ranking)."},
     {"name": "points", "description": "Your reward points, seen by you alone."},
-    {"name": "operations", "description": "Health, readiness and metrics for the operator."},
+    {"name": "operations", "description": "Health and readiness for the operator."},
 ]
 
 
@@ -121,5 +121,5 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.storage_backend == "local":
         app.include_router(local_storage_router)
 
-    app.include_router(health_router(telemetry))
+    app.include_router(health_router())
     return app

@@ -78,13 +78,3 @@ async def test_accepted_email_requests_answer_an_empty_body_as_documented(
         assert response.status_code == 202, response.text
         assert response.content == b""
         assert paths[path]["post"]["responses"]["202"]["content"] == {}
-
-
-async def test_metrics_are_documented_as_the_text_they_are(
-    app: FastAPI, client: httpx.AsyncClient
-) -> None:
-    response = await client.get("/metrics")
-
-    documented = app.openapi()["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
-    assert response.headers["content-type"].startswith("text/plain")
-    assert list(documented) == ["text/plain"]

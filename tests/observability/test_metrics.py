@@ -10,12 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake import jobs
 from keepsake.config import Settings
+from keepsake.health import metrics_app
 from keepsake.main import create_app
 from keepsake.observability import worker_telemetry
 from keepsake.security import utcnow
@@ -41,8 +43,11 @@ def value(text: str, name: str, **labels: str) -> float | None:
     return samples(text, name).get(frozenset(labels.items()))
 
 
-async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
+async def scrape(app: FastAPI) -> str:
+    """What Prometheus reads from the metrics listener of `app` (its lifespan started)."""
+    transport = httpx.ASGITransport(app=metrics_app(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://metrics.test") as client:
+        response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
@@ -65,12 +70,13 @@ async def sign_up(client: httpx.AsyncClient, handle: str) -> Member:
 
 
 async def test_a_request_shows_up_in_the_route_histogram(settings: Settings) -> None:
-    async with running(create_app(settings)) as client:
+    app = create_app(settings)
+    async with running(app) as client:
         mina = await sign_up(client, "mina")
         for handle in ("mina", "nobody", "nobody"):
             await client.get(f"/v1/users/{handle}", headers=mina.headers)
         await client.get("/v1/no/such/route")
-        text = await scrape(client)
+        text = await scrape(app)
 
     count = "keepsake_http_request_duration_seconds_count"
     route = "/v1/users/{handle}"
@@ -87,9 +93,9 @@ async def test_a_request_shows_up_in_the_route_histogram(settings: Settings) -> 
 
 async def test_jobs_are_timed_by_task_and_outcome(settings: Settings) -> None:
     app = create_app(settings)
-    async with running(app) as client:
+    async with running(app):
         await run_jobs(app, *A_GOOD_AND_A_BAD_JOB, A_GOOD_AND_A_BAD_JOB[0])
-        text = await scrape(client)
+        text = await scrape(app)
 
     count = "keepsake_job_duration_seconds_count"
     assert value(text, count, task=TASK, status="succeeded") == 2
@@ -99,13 +105,13 @@ async def test_jobs_are_timed_by_task_and_outcome(settings: Settings) -> None:
 
 async def test_queue_depth_counts_waiting_jobs_by_queue(settings: Settings) -> None:
     app = create_app(settings)
-    async with running(app) as client:
-        empty = await scrape(client)
+    async with running(app):
+        empty = await scrape(app)
         later = utcnow() + timedelta(hours=1)
         async with app.state.sessionmaker() as db, db.begin():
             for queue in ("default", "default", "mail"):
                 await jobs.defer(db, TASK, queue=queue, scheduled_at=later, keys=[], prefix=None)
-        waiting = await scrape(client)
+        waiting = await scrape(app)
 
     depth = "keepsake_job_queue_depth"
     assert samples(empty, depth) == {
@@ -121,8 +127,9 @@ async def test_queue_depth_is_left_out_when_the_database_does_not_answer(
     make_settings: Callable[..., Settings],
 ) -> None:
     url = "postgresql://postgres@/keepsake?host=/nonexistent-socket-dir&connect_timeout=2"
-    async with running(create_app(make_settings(database_url=SecretStr(url)))) as client:
-        text = await scrape(client)
+    app = create_app(make_settings(database_url=SecretStr(url)))
+    async with running(app):
+        text = await scrape(app)
 
     assert samples(text, "keepsake_job_queue_depth") == {}
     assert value(text, "keepsake_db_pool_checked_out") == 0
@@ -132,10 +139,10 @@ async def test_pool_gauges_follow_the_engine(make_settings: Callable[..., Settin
     app = create_app(make_settings(database_pool_size=3))
     async with running(app) as client:
         assert (await client.get("/readyz")).status_code == 200
-        idle = await scrape(client)
+        idle = await scrape(app)
         async with app.state.engine.connect() as connection:
             await connection.exec_driver_sql("SELECT 1")
-            busy = await scrape(client)
+            busy = await scrape(app)
 
     assert value(idle, "keepsake_db_pool_size") == 3
     assert value(idle, "keepsake_db_pool_checked_out") == 0
@@ -147,10 +154,10 @@ async def test_read_pool_gauges_follow_the_feeds_pool(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(database_read_pool_size=3))
-    async with running(app) as client:
+    async with running(app):
         async with app.state.read_db.pool.connection():
-            busy = await scrape(client)
-        idle = await scrape(client)
+            busy = await scrape(app)
+        idle = await scrape(app)
 
     assert value(busy, "keepsake_db_read_pool_checked_out") == 1
     assert value(idle, "keepsake_db_read_pool_checked_out") == 0
@@ -162,11 +169,11 @@ async def test_the_session_cache_reports_whether_it_is_trusted(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings())
-    async with running(app) as client:
-        listening = await scrape(client)
+    async with running(app):
+        listening = await scrape(app)
     off = create_app(make_settings(auth_cache_enabled=False))
-    async with running(off) as client:
-        disabled = await scrape(client)
+    async with running(off):
+        disabled = await scrape(off)
 
     assert value(listening, "keepsake_auth_cache_active") == 1
     assert value(listening, "keepsake_auth_cache_entries") == 0
@@ -181,7 +188,7 @@ async def test_media_processing_is_timed(settings: Settings, tmp_path: Path) -> 
         photo = write_photo(tmp_path / "photo.jpg")
         await create_memory(client, mina, [await upload(client, mina, photo, "image/jpeg")])
         await run_jobs(app)
-        text = await scrape(client)
+        text = await scrape(app)
 
     assert value(text, "keepsake_media_processing_seconds_count") == 1
     assert (value(text, "keepsake_media_processing_seconds_sum") or 0) > 0

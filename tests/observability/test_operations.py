@@ -13,6 +13,7 @@ import psycopg
 import psycopg.errors
 import psycopg_pool
 import sqlalchemy.exc
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from keepsake.config import Settings
@@ -23,6 +24,7 @@ from keepsake.readdb import ReadDb, read_pool
 from keepsake.security import AccessClaims, issue_access_token
 from tests.accounts.test_signup_login import assert_problem
 from tests.conftest import Member, running
+from tests.observability.test_metrics import scrape, value
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -56,17 +58,12 @@ async def test_readyz_reports_an_unreachable_database(make_settings: Callable[..
     assert "503" in create_app(settings).openapi()["info"]["description"]
 
 
-async def test_metrics_record_requests_by_route(client: httpx.AsyncClient) -> None:
+async def test_metrics_record_requests_by_route(app: FastAPI, client: httpx.AsyncClient) -> None:
     await client.delete("/v1/me/sessions/0b0e5a4e-1b7a-4c5e-9f3a-2d8c6e1f7a90")
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    lines = response.text.splitlines()
-    assert any(
-        line.startswith("keepsake_http_request_duration_seconds_count{")
-        and 'route="/v1/me/sessions/{id}"' in line
-        and 'status="401"' in line
-        for line in lines
-    ), response.text
+    text = await scrape(app)
+    count = "keepsake_http_request_duration_seconds_count"
+    labels = {"method": "DELETE", "route": "/v1/me/sessions/{id}", "status": "401"}
+    assert (value(text, count, **labels) or 0) >= 1, text
 
 
 async def test_request_id_is_echoed(client: httpx.AsyncClient) -> None:

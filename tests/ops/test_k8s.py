@@ -474,20 +474,13 @@ def test_the_alb_routes_to_ready_api_pods(
     assert selects(service["spec"]["selector"], api)
     (rule,) = ingress["spec"]["rules"]
     assert configmap(resources)["KEEPSAKE_PUBLIC_URL"] == f"https://{rule['host']}"
-    for path in rule["http"]["paths"]:
-        backend = path["backend"]["service"]
-        if backend["port"].get("name") == "use-annotation":
-            action = json.loads(annotations[f"alb.ingress.kubernetes.io/actions.{backend['name']}"])
-            assert action["type"] == "fixed-response"
-        else:
-            assert backend["name"] == service["metadata"]["name"]
-            assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
-    blocked = [
-        p["path"]
-        for p in rule["http"]["paths"]
-        if p["backend"]["service"]["name"] != "keepsake-api"
+    # One rule, to the API's HTTP port: no path needs blocking, since the app serves
+    # Prometheus metrics on a port of their own, which the Service leaves out.
+    assert [(p["path"], p["backend"]["service"]) for p in rule["http"]["paths"]] == [
+        ("/", {"name": service["metadata"]["name"], "port": {"name": "http"}})
     ]
-    assert blocked == ["/metrics"], "Prometheus metrics stay inside the cluster"
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert not [k for k in annotations if k.startswith("alb.ingress.kubernetes.io/actions.")]
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
@@ -646,6 +639,20 @@ def test_traces_and_metrics_leave_the_pods(
         assert list(env).index("HOST_IP") < list(env).index("KEEPSAKE_OTEL_EXPORTER_OTLP_ENDPOINT")
         names.add(env["KEEPSAKE_OTEL_SERVICE_NAME"]["value"])
     assert names == {"keepsake-api", "keepsake-worker"}
-    worker = container(one(resources, "Deployment", "keepsake-worker"))
-    port = {v["name"]: v.get("value") for v in worker["env"]}["KEEPSAKE_WORKER_METRICS_PORT"]
-    assert {p["name"]: p["containerPort"] for p in worker["ports"]}["metrics"] == int(port)
+    for name, setting in (
+        ("keepsake-api", "KEEPSAKE_METRICS_PORT"),
+        ("keepsake-worker", "KEEPSAKE_WORKER_METRICS_PORT"),
+    ):
+        deployment = one(resources, "Deployment", name)
+        main = container(deployment)
+        port = {v["name"]: v.get("value") for v in main["env"]}[setting]
+        assert {p["name"]: p["containerPort"] for p in main["ports"]}["metrics"] == int(port)
+        checks = deployment["spec"]["template"]["metadata"]["annotations"][
+            f"ad.datadoghq.com/{main['name']}.checks"
+        ]
+        (instance,) = json.loads(checks)["openmetrics"]["instances"]
+        assert instance["openmetrics_endpoint"] == f"http://%%host%%:{port}/metrics"
+    api = container(one(resources, "Deployment", "keepsake-api"))
+    api_env = {v["name"]: v.get("value") for v in api["env"]}
+    # The agent scrapes the pod's IP, not its loopback: the listener binds every interface.
+    assert api_env["KEEPSAKE_METRICS_HOST"] == "0.0.0.0"  # noqa: S104 (a manifest's value)

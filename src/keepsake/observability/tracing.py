@@ -32,9 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.config import Settings
 
-# Probed every few seconds by Kubernetes and the metrics scraper: spans of them would
-# be most of the traffic and none of the insight.
-PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+# Probed every few seconds by Kubernetes: spans of them would be most of the traffic
+# and none of the insight. (The metrics scrape has a listener of its own.)
+PROBES = frozenset({"/healthz", "/readyz"})
 # We export metrics through Prometheus; the httpx instrumentation's own OpenTelemetry
 # metrics would go nowhere, so it gets a meter that records nothing.
 _NO_METERS = NoOpMeterProvider()
