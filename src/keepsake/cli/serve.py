@@ -21,6 +21,7 @@ from keepsake.cli.common import (
     load_settings,
     progress,
 )
+from keepsake.cli.connections import ConnectionLimits, limited_protocol
 from keepsake.config import Settings
 
 
@@ -80,6 +81,15 @@ def announce(settings: Settings, url: str) -> None:
         progress("the job worker is off here: jobs wait for `keepsake worker`")
 
 
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        header_timeout=settings.header_timeout.total_seconds(),
+        body_timeout=settings.body_timeout.total_seconds(),
+        body_min_rate=settings.body_min_rate,
+        max_connections=settings.max_connections,
+    )
+
+
 def serve(args: argparse.Namespace) -> None:
     # Imported here so that `keepsake migrate` does not load the whole API.
     from keepsake.main import create_app
@@ -101,6 +111,7 @@ def serve(args: argparse.Namespace) -> None:
         app = create_app(settings.model_copy(update={"database_url": SecretStr(url)}))
         config = uvicorn.Config(
             app,
+            http=limited_protocol(connection_limits(settings)),
             log_level=settings.log_level.lower(),
             # Which client address to trust is the app's decision (trust_forwarded_for).
             proxy_headers=False,
