@@ -227,6 +227,25 @@ class Settings(BaseSettings):
         default=timedelta(seconds=20),
         description="After SIGTERM, how long `keepsake serve` lets in-flight requests finish.",
     )
+    header_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        description="How long a request's line and headers may take to arrive; then 408.",
+    )
+    body_timeout: timedelta = Field(
+        default=timedelta(seconds=10),
+        description=(
+            "The window over which a request body's pace is measured: one that brings "
+            "less than body_min_rate bytes a second ends the request with 408."
+        ),
+    )
+    body_min_rate: int = Field(
+        default=1024, ge=1, description="The slowest a request body may arrive, in bytes/s."
+    )
+    max_connections: int = Field(
+        default=500,
+        ge=1,
+        description="Open HTTP connections per `keepsake serve`; one more is answered 503.",
+    )
     shutdown_timeout: timedelta = Field(
         default=timedelta(seconds=20),
         description=(

@@ -26,6 +26,7 @@ from keepsake.cli.common import (
     load_settings,
     progress,
 )
+from keepsake.cli.connections import ConnectionLimits, limited_protocol
 from keepsake.config import Settings
 
 
@@ -151,6 +152,15 @@ def uvicorn_config(app: ASGIApp, settings: Settings, **options: Any) -> uvicorn.
     )
 
 
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        header_timeout=settings.header_timeout.total_seconds(),
+        body_timeout=settings.body_timeout.total_seconds(),
+        body_min_rate=settings.body_min_rate,
+        max_connections=settings.max_connections,
+    )
+
+
 def serve(args: argparse.Namespace) -> None:
     # Imported here so that `keepsake migrate` does not load the whole API.
     from keepsake.health import metrics_app
@@ -178,6 +188,7 @@ def serve(args: argparse.Namespace) -> None:
         config = uvicorn_config(
             app,
             settings,
+            http=limited_protocol(connection_limits(settings)),
             # After SIGTERM, requests in flight get this long to finish; then they are cut.
             timeout_graceful_shutdown=math.ceil(settings.http_shutdown_timeout.total_seconds()),
         )

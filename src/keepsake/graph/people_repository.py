@@ -33,7 +33,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.graph.models import Block, CloseFriend, Follow, FollowState, Mute
 from keepsake.privacy import Person, Relation
-from keepsake.readdb import ReadDb, ReadQuery
+from keepsake.readdb import ReadQuery, Reads
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,11 @@ def _person_columns(viewer_id: BindParameter[uuid.UUID]) -> tuple[Any, ...]:
 VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
 PERSON_COLUMNS = _person_columns(VIEWER)
 _BY_HANDLE = select(*PERSON_COLUMNS).where(func.lower(User.handle) == bindparam("handle"))
-_BY_ID = select(*PERSON_COLUMNS).where(User.id == bindparam("user_id", type_=Uuid()))
-_READ_BY_ID = ReadQuery.compile(_BY_ID, "viewer_id", "user_id")
+_READ_BY_ID = ReadQuery.compile(
+    select(*PERSON_COLUMNS).where(User.id == bindparam("user_id", type_=Uuid())),
+    "viewer_id",
+    "user_id",
+)
 _BY_IDS = select(*PERSON_COLUMNS).where(
     User.id.in_(bindparam("user_ids", type_=Uuid(), expanding=True))
 )
@@ -137,18 +140,10 @@ async def person_by_handle(db: AsyncSession, viewer_id: uuid.UUID, handle: str) 
     return None if row is None else person_of(row)
 
 
-async def person_by_id(db: AsyncSession, viewer_id: uuid.UUID, user_id: uuid.UUID) -> Person | None:
+async def person_by_id(reads: Reads, viewer_id: uuid.UUID, user_id: uuid.UUID) -> Person | None:
     """The account with this id and its relation to the viewer: one round trip."""
-    row = (await db.execute(_BY_ID, {"viewer_id": viewer_id, "user_id": user_id})).one_or_none()
-    return None if row is None else person_of(row)
-
-
-async def read_person_by_id(
-    reads: ReadDb, viewer_id: uuid.UUID, user_id: uuid.UUID
-) -> Person | None:
-    """`person_by_id` as one statement outside any transaction (see `keepsake.readdb`)."""
-    rows = await _READ_BY_ID.all(reads, viewer_id=viewer_id, user_id=user_id)
-    return _person(rows[0]) if rows else None
+    rows = await reads.rows(_READ_BY_ID, {"viewer_id": viewer_id, "user_id": user_id})
+    return person_of(rows[0]) if rows else None
 
 
 async def people_by_ids(

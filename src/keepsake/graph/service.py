@@ -27,7 +27,7 @@ from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
 from keepsake.profiles import avatars
 from keepsake.profiles.schemas import UserPublic
-from keepsake.readdb import ReadDb
+from keepsake.readdb import Reads, SessionReads
 from keepsake.storage.base import Storage
 
 
@@ -59,13 +59,13 @@ async def person(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> Pers
 
 
 async def person_by_id(
-    db: AsyncSession | ReadDb, *, viewer_id: uuid.UUID, user_id: uuid.UUID
+    db: AsyncSession | Reads, *, viewer_id: uuid.UUID, user_id: uuid.UUID
 ) -> Person | None:
     """The account and its relation to the viewer, unjudged: the caller applies the policy.
-    Through a `ReadDb`, one statement outside any transaction, for reads that change nothing."""
-    if isinstance(db, ReadDb):
-        return await people_repository.read_person_by_id(db, viewer_id, user_id)
-    return await people_repository.person_by_id(db, viewer_id, user_id)
+    The caller picks the connection: its session, or the read pool for reads that change
+    nothing."""
+    reads = SessionReads(db) if isinstance(db, AsyncSession) else db
+    return await people_repository.person_by_id(reads, viewer_id, user_id)
 
 
 async def people_by_ids(

@@ -36,6 +36,7 @@ from keepsake.memories.models import Clip, Memory
 from keepsake.memories.service import defer_processing, processing_lock
 from keepsake.security import utcnow
 from keepsake.storage import keys
+from keepsake.storage.base import disk_full
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 log = structlog.get_logger("keepsake.memories")
@@ -54,6 +55,8 @@ class Failure:
 PROCESSING_FAILED = Failure(
     "processing_failed", _("We could not process this memory; please try again.")
 )
+# The same words as an upload refused for a full disk (storage.router).
+STORAGE_FULL = Failure("storage_full", _("The server's media storage is full; try again later."))
 PROCESSING_TIMEOUT = Failure("processing_timeout", _("Processing took too long; please try again."))
 
 
@@ -109,8 +112,14 @@ async def _render_clip(
     )
     video_key = keys.clip_video(memory_id, clip.id)
     poster_key = keys.clip_poster(memory_id, clip.id)
-    await res.storage.upload_file(video_key, video, "video/mp4")
-    await res.storage.upload_file(poster_key, poster, "image/jpeg")
+    try:
+        await res.storage.upload_file(video_key, video, "video/mp4")
+        await res.storage.upload_file(poster_key, poster, "image/jpeg")
+    except Exception:
+        # A video stored without its poster (a disk filling up between the two) is
+        # recorded nowhere: nothing would ever remove it.
+        await res.storage.delete([video_key, poster_key])
+        raise
     async with res.sessionmaker() as db, db.begin():
         if await repository.get(db, memory_id) is None:
             # Deleted while we worked: what we just stored belongs to nobody.
@@ -185,7 +194,7 @@ async def process_memory(context: JobContext, memory_id: str) -> None:
         # Anything else may be transient (storage, database): retry with backoff.
         if memory.attempts >= res.settings.processing_max_attempts:
             log.exception("memory.processing.gave_up", memory_id=memory_id)
-            await _fail(res, memory_uuid, PROCESSING_FAILED)
+            await _fail(res, memory_uuid, STORAGE_FULL if disk_full(exc) else PROCESSING_FAILED)
             return
         delay = timedelta(seconds=res.settings.processing_retry_wait_s * 2 ** (memory.attempts - 1))
         log.warning(

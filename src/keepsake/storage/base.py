@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -159,6 +160,16 @@ class StorageFull(AppError):
     status = 507
     code = "storage_full"
     title = _("Storage full")
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether a full disk (or quota) is behind `error`, however it was wrapped."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class StorageUnavailable(AppError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import time
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from keepsake.storage.base import (
     UploadTooLarge,
     UploadUrlExpired,
     UploadUsed,
+    disk_full,
 )
 from keepsake.storage.local import MEDIA_PATH, UPLOAD_PATH, LocalStorage
 
@@ -99,7 +99,7 @@ async def put_upload(
         raise UploadSizeMismatch(_("The upload ended before all its bytes arrived.")) from None
     except OSError as error:
         # The partial file is gone already (receive_upload removes it on any error).
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+        if not disk_full(error):
             raise
         raise StorageFull(_("The server's media storage is full; try again later.")) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
