@@ -130,6 +130,12 @@ def test_a_missing_or_damaged_backup_is_refused_in_one_line(
     assert keepsake.run("admin", "backup", str(backup)).returncode == 0
     one_line_error(keepsake.run("admin", "backup", str(backup)), "not an empty folder")
 
+    manifest = json.loads((backup / "manifest.json").read_text())
+    (backup / "manifest.json").write_text(
+        json.dumps({**manifest, "media": {"../outside": {"size": 0, "sha256": ""}}})
+    )
+    one_line_error(keepsake.run("admin", "restore", str(backup)), "outside the media folder")
+    (backup / "manifest.json").write_text(json.dumps(manifest))
     clip = next(p for p in (backup / "media").rglob("*.mp4"))
     clip.write_bytes(clip.read_bytes()[:-1])
     one_line_error(keepsake.run("admin", "restore", str(backup)), "missing or damaged")

@@ -174,6 +174,10 @@ def _read_manifest(source: Path) -> dict[str, Any]:
         dict(manifest["database"]["rows"])
     except (KeyError, TypeError, ValueError, AttributeError):
         raise CommandError(f"{source / MANIFEST} is incomplete") from None
+    # Restore writes each media name under the media folder: none may lead out of it.
+    unsafe = [n for n in manifest["media"] if Path(n).is_absolute() or ".." in Path(n).parts]
+    if unsafe:
+        raise CommandError(f"{source / MANIFEST} names a file outside the media folder")
     for name, wanted in expected.items():
         path = source / name
         if not path.is_file() or _describe(path) != wanted:
