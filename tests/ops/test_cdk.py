@@ -257,6 +257,31 @@ def test_aurora_is_serverless_v2_encrypted_and_protected(raw: Json, environment:
     assert props(raw, "AWS::RDS::DBClusterParameterGroup")["Parameters"] == {"rds.force_ssl": "1"}
 
 
+def test_production_data_can_be_brought_back(raw: Json, environment: str) -> None:
+    """The README's backup story: Aurora's point-in-time recovery over the retention
+    period (its automated backups), and every overwritten or deleted media object kept
+    as a noncurrent version for a while before the lifecycle removes it."""
+    template = Template.from_json(raw)
+    template.has_resource_properties(
+        "AWS::RDS::DBCluster",
+        {"BackupRetentionPeriod": 30 if environment == "production" else 7},
+    )
+    old_versions = {
+        "Id": "expire-noncurrent-versions",
+        "Status": "Enabled",
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+    }
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with([Match.object_like(old_versions)])
+            },
+        },
+    )
+
+
 def test_postgres_is_open_only_to_the_cluster_security_group(raw: Json) -> None:
     rules = [r["Properties"] for r in of_type(raw, "AWS::EC2::SecurityGroupIngress").values()]
     for group in of_type(raw, "AWS::EC2::SecurityGroup").values():

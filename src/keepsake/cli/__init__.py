@@ -1,4 +1,5 @@
-"""The `keepsake` command: `serve`, `worker`, `migrate`, `admin set-role` and `admin seed`."""
+"""The `keepsake` command: `serve`, `worker`, `migrate` and the `admin` tasks (roles, seeding,
+moderation, TOTP, backup and restore)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from keepsake.accounts.models import Role
 from keepsake.cli.admin import add_seed_parser, set_role_command
+from keepsake.cli.backup import add_backup_parsers
 from keepsake.cli.common import CommandError, positive_int, progress
 from keepsake.cli.migrate import migrate_command
 from keepsake.cli.moderation import add_moderation_parsers
@@ -59,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     migrate_parser.add_argument("--data-dir", type=Path, help=data_dir_help)
     migrate_parser.set_defaults(handler=migrate_command)
 
-    admin_parser = commands.add_parser("admin", help="operator tasks on accounts")
+    admin_parser = commands.add_parser("admin", help="operator tasks: accounts, seeding, backups")
     admin_commands = admin_parser.add_subparsers(
         dest="admin_command", required=True, metavar="TASK"
     )
@@ -74,6 +76,7 @@ def parser() -> argparse.ArgumentParser:
     add_seed_parser(admin_commands, data_dir_help)
     add_moderation_parsers(admin_commands, data_dir_help)
     add_totp_parser(admin_commands, data_dir_help)
+    add_backup_parsers(admin_commands, data_dir_help)
     return root
 
 
