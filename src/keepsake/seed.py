@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,35 +37,26 @@ from keepsake.seed_content import (
     PHRASES,
     caption,
     media_keys,
+    power_law,
     rng,
     store_media,
 )
+from keepsake.seed_content import EMAIL_DOMAIN as EMAIL_DOMAIN
+from keepsake.seed_content import email as email
+from keepsake.seed_content import handle as handle
+from keepsake.seed_content import seed_id as seed_id
 from keepsake.seed_sql import batches, clap_columns, claps_table, insert_rows
 from keepsake.storage.base import Storage
 
 SEED_PASSWORD = "a calm seeded afternoon"  # noqa: S105 - published: seeded test data only
-EMAIL_DOMAIN = "seed.example.com"
 BATCH = 2_000
 # Fixed forever: the same numbers must give the same ids on every run.
-_NAMESPACE = uuid.UUID("6f1f4c6e-8d0a-4f0e-9b7e-5eed5eed5eed")
 _HISTORY = timedelta(days=90)
 _VISIBILITIES = tuple(Visibility)
 # Mostly shared with followers or everyone; a few for close friends or only oneself.
 _VISIBILITY_WEIGHTS = tuple({"public": 45, "followers": 45}.get(v, 5) for v in Visibility)
 _CLAPPABLE = (Visibility.public, Visibility.followers)
 _TABLES = metadata.tables
-
-
-def handle(n: int) -> str:
-    return f"seed_user_{n:05d}"
-
-
-def email(n: int) -> str:
-    return f"{handle(n)}@{EMAIL_DOMAIN}"
-
-
-def seed_id(kind: str, key: int | str) -> uuid.UUID:
-    return uuid.uuid5(_NAMESPACE, f"{kind}:{key}")
 
 
 @dataclass(frozen=True)
@@ -85,13 +75,6 @@ class SeedPlan:
 class SeedResult:
     inserted: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def power_law(count: int, r: random.Random, exponent: float) -> tuple[list[int], list[float]]:
-    """0..count-1 in a shuffled popularity order, and cumulative Zipf weights by rank."""
-    order = list(range(count))
-    r.shuffle(order)
-    return order, list(itertools.accumulate((rank + 1) ** -exponent for rank in range(count)))
 
 
 class Seeder:

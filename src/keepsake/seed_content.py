@@ -8,8 +8,10 @@ variants are stored once under `seed/` and shared by every seeded clip.
 
 from __future__ import annotations
 
+import itertools
 import random
 import tempfile
+import uuid
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from PIL import Image
 
 from keepsake.storage.base import Storage
 
+EMAIL_DOMAIN = "seed.example.com"
+_NAMESPACE = uuid.UUID("6f1f4c6e-8d0a-4f0e-9b7e-5eed5eed5eed")
 CLIP_SIZE = (180, 320)
 CLIP_SECONDS = 1.0
 MEDIA_VARIANTS = 3
@@ -98,3 +102,22 @@ async def store_media(storage: Storage) -> None:
             video_key, poster_key = media_keys(variant)
             await storage.upload_file(video_key, video, "video/mp4")
             await storage.upload_file(poster_key, poster, "image/jpeg")
+
+
+def handle(n: int) -> str:
+    return f"seed_user_{n:05d}"
+
+
+def email(n: int) -> str:
+    return f"{handle(n)}@{EMAIL_DOMAIN}"
+
+
+def seed_id(kind: str, key: int | str) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, f"{kind}:{key}")
+
+
+def power_law(count: int, r: random.Random, exponent: float) -> tuple[list[int], list[float]]:
+    """0..count-1 in a shuffled popularity order, and cumulative Zipf weights by rank."""
+    order = list(range(count))
+    r.shuffle(order)
+    return order, list(itertools.accumulate((rank + 1) ** -exponent for rank in range(count)))
