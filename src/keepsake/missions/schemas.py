@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
+from keepsake.examples import example_of
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.missions.models import EntryStatus, MissionStatus
 from keepsake.text import MultiLine, SingleLine
@@ -121,6 +122,10 @@ class WinnersChoice(BaseModel):
 
 class EntryPublic(BaseModel):
     """An entry: its memory as the caller may see it; `winner` once the mission closed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"memory": example_of(MemoryPublic), "winner": None}]}
+    )
 
     memory: MemoryPublic
     winner: bool | None = Field(description="Null until the winners are chosen.")

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from keepsake.accounts.models import Role
+from keepsake.examples import example_of
 from keepsake.kinds import AccountStatus, MemoryStatus, Visibility
 from keepsake.moderation.models import Action, AppealStatus, ReportReason
 from keepsake.moderation.schemas import (
@@ -124,8 +125,56 @@ class AccountSeen(BaseModel):
     suspended_until: datetime | None
 
 
+_SEEN = {
+    **example_of(ReportPublic),
+    "reporter_id": EXAMPLE_ID,
+    "reporter_handle": "jun",
+    "queued": True,
+}
+
+
 class ReportCase(BaseModel):
     """A report, its target as it is, every report on it, and the target's history."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "report": _SEEN,
+                    "memory": {
+                        "id": EXAMPLE_ID,
+                        "author_id": EXAMPLE_ID,
+                        "author_handle": "mina",
+                        "status": "ready",
+                        "caption": "First snow on the walk home",
+                        "visibility": "followers",
+                        "created_at": WHEN,
+                        "hidden_at": None,
+                        "hidden_reason": None,
+                        "clips": [
+                            {
+                                "id": EXAMPLE_ID,
+                                "video_url": "https://media.example.com/m/clip.mp4?sig=…",
+                                "poster_url": "https://media.example.com/m/clip.jpg?sig=…",
+                            }
+                        ],
+                    },
+                    "account": {
+                        "id": EXAMPLE_ID,
+                        "handle": "mina",
+                        "display_name": "Mina",
+                        "bio": "",
+                        "note": "quiet week",
+                        "role": "user",
+                        "status": "active",
+                        "suspended_until": None,
+                    },
+                    "reports": [_SEEN],
+                    "history": [example_of(AuditEntryPublic)],
+                }
+            ]
+        }
+    )
 
     report: ReportSeen
     memory: MemorySeen | None = Field(description="For a memory target; null once deleted.")
@@ -138,6 +187,24 @@ class ReportCase(BaseModel):
 
 class AppealSeen(BaseModel):
     """An appeal with the strike it contests, as a moderator sees it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "status": "open",
+                    "text": "The address in the video is a public café, not a home.",
+                    "created_at": WHEN,
+                    "decided_at": None,
+                    "decision_reason": None,
+                    "strike": example_of(StrikePublic),
+                    "user_id": EXAMPLE_ID,
+                    "acted_by": EXAMPLE_ID,
+                }
+            ]
+        }
+    )
 
     id: uuid.UUID
     status: AppealStatus

@@ -19,6 +19,20 @@ Name = Annotated[
 
 
 class MusicTrackPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3c1f9a2e-6b7d-4e0a-8f21-9d5c4b3a2e10",
+                    "title": "Slow Morning",
+                    "artist": "The Quiet Band",
+                    "duration_s": 182.4,
+                    "url": "https://media.example.com/music/3c1f9a2e.m4a?sig=…",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     title: str = Field(examples=["Slow Morning"])
     artist: str = Field(examples=["The Quiet Band"])
