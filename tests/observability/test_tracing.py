@@ -209,11 +209,11 @@ async def test_requests_queries_outgoing_calls_and_jobs_arrive_as_spans(
     # Feed pages run outside SQLAlchemy (keepsake.readdb); their statement is a span too.
     (feed,) = receiver.named("GET /v1/feed/home")
     under = [s for s in receiver.spans if feed in receiver.ancestors(s)]
-    # The session check (the token is new to this process's cache), then the page.
+    # The profile read above put the session in this process's cache: only the page runs.
     (page,) = [s for s in under if "FROM memories" in s.attributes["db.statement"]]
     assert page.name.startswith("SELECT ")
     assert page.span.kind == Span.SPAN_KIND_CLIENT
-    assert len(under) == 2
+    assert len(under) == 1
 
     (sign_in,) = receiver.named("POST /v1/auth/apple")
     (jwks_fetch,) = [s for s in receiver.spans if s.attributes.get("http.url") == apple.url]

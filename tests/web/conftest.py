@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -104,7 +105,11 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.05)
+    # An element found while the next page replaces the current one goes stale before it
+    # is read: the condition is then simply not met yet.
+    return WebDriverWait(
+        driver, WAIT_S, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+    )
 
 
 def fits_phone(driver: webdriver.Chrome) -> bool:
