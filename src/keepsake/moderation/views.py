@@ -27,7 +27,7 @@ from keepsake.moderation.admin_schemas import (
     ReportSeen,
 )
 from keepsake.moderation.models import AuditEntry, Report, ReportStatus, TargetKind
-from keepsake.moderation.reports import ReportNotFound
+from keepsake.moderation.reports import ReportNotFound, public
 from keepsake.moderation.schemas import TargetRef
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.security import utcnow
@@ -107,13 +107,7 @@ async def audit_log(
 
 def _seen(report: Report, handles: dict[uuid.UUID, str]) -> ReportSeen:
     return ReportSeen(
-        id=report.id,
-        target=TargetRef(kind=report.target_kind, id=report.target_id),
-        reason=report.reason,
-        detail=report.detail,
-        status=report.status,
-        created_at=report.created_at,
-        resolved_at=report.resolved_at,
+        **public(report).model_dump(),
         reporter_id=report.reporter_id,
         reporter_handle=handles.get(report.reporter_id, ""),
         queued=report.queued,
