@@ -128,6 +128,18 @@ async def test_trickling_headers_and_bodies_are_cut_with_408(keepsake: Keepsake)
     assert longest < HEADER_TIMEOUT_S + ALLOWANCE_S, f"the slowest was cut after {longest:.1f}s"
 
 
+async def test_a_client_still_sending_after_its_408_reads_it_whole(keepsake: Keepsake) -> None:
+    """Bytes arriving as the server closes would make the kernel reset the connection,
+    and a reset can wipe out the 408 before the client reads it; the server lingers."""
+    server = serve(keepsake, header_timeout=f"PT{HEADER_TIMEOUT_S}S")
+    endless = b"POST /v1/auth/login HTTP/1.1\r\nHost: test\r\nx-padding: " + b"a" * 1_000_000
+    busy = [trickle(server, b"", endless, chunk=100, every=0.001) for _ in range(50)]
+    outcomes = await asyncio.gather(*busy)
+
+    for outcome in outcomes:
+        assert (outcome.status, outcome.code) == (408, "request_timeout"), outcome
+
+
 async def test_an_unused_connection_is_closed_silently(keepsake: Keepsake) -> None:
     server = serve(keepsake, header_timeout=f"PT{HEADER_TIMEOUT_S}S")
     reader, writer = await asyncio.open_connection(*address(server))

@@ -15,6 +15,11 @@ nothing bounds how long a request's headers or body may take. This protocol adds
 
 A request cut short this way is answered 408 `request_timeout` if its response has not
 started, then its connection is closed; the application sees the client disconnect.
+
+Such an answer is followed by a lingering close, as nginx does: the server half-closes,
+then reads and drops whatever the client is still sending, for at most `LINGER_S`.
+Closing outright while the client's bytes arrive makes the kernel reset the connection,
+and a reset can destroy the answer in the client's buffers before it is read.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from uvicorn.server import ServerState
 from keepsake.errors import PROBLEM_JSON
 
 RETRY_AFTER_S = 5
+LINGER_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -98,15 +104,19 @@ class LimitedProtocol(HttpToolsProtocol):
         self.request_begun = False
         self.body_bytes = 0
         self.held_back = False
+        self.lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # (ignore: uvicorn's own signature narrows asyncio's BaseTransport the same way.)
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            transport.write(TOO_MANY_CONNECTIONS)
-            transport.close()
+            self._answer_and_close(TOO_MANY_CONNECTIONS)
             return
         self._arm(self.limits.header_timeout, self._headers_late)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.lingering:
+            super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -166,12 +176,22 @@ class LimitedProtocol(HttpToolsProtocol):
         self._cut(TIMED_OUT if not self.cycle.response_started else b"")
 
     def _cut(self, answer: bytes) -> None:
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self.lingering:
             return
         if self.cycle is not None and not self.cycle.response_complete:
             # The application is still running: whatever it sends now goes nowhere.
             self.cycle.disconnected = True
             self.cycle.message_event.set()
         if answer:
-            self.transport.write(answer)
-        self.transport.close()
+            self._answer_and_close(answer)
+        else:
+            self.transport.close()
+
+    def _answer_and_close(self, answer: bytes) -> None:
+        """Sends `answer`, half-closes, and drops what still arrives until the client
+        closes its side (the transport then closes itself) or `LINGER_S` passes."""
+        self.lingering = True
+        self.transport.write(answer)
+        self.flow.resume_reading()
+        self.transport.write_eof()
+        self._arm(LINGER_S, self.transport.close)
