@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
-from keepsake.accounts.models import User
+from keepsake.accounts.models import APPEAL_WINDOW_DAYS, User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.feeds import service as feeds
@@ -22,7 +22,6 @@ from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
 from keepsake.missions.entries import withdraw_memory
-from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import Reads, SessionReads
