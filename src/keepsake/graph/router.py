@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
+from keepsake.accounts.people import HandlePath, UserPublic
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import RateLimited, responses
@@ -12,7 +13,6 @@ from keepsake.graph import service
 from keepsake.graph.schemas import FollowPublic, FollowRequestPublic
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import PrivateAccount, UserNotFound
-from keepsake.profiles.schemas import HandlePath, UserPublic
 from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["graph"])
