@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from keepsake import __doc__ as description
+from keepsake import wiring
 from keepsake.accounts.router import router as accounts_router
 from keepsake.bodylimit import BodyLimitMiddleware
 from keepsake.claps.router import router as claps_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         raise ValueError("create_app needs settings.database_url")
     configure_logging(settings.log_level, json=settings.log_json)
     use_password_hash_profile(settings.password_hash_profile)
+    wiring.connect()
     telemetry = Telemetry.from_settings(settings)
 
     storage = build_storage(settings)
