@@ -10,6 +10,8 @@ from keepsake.flows import deletion as deletion_flow
 from keepsake.flows import memories as memory_flows
 from keepsake.memories import service as memories
 from keepsake.memories import tasks as memory_tasks
+from keepsake.missions import repository as missions
+from keepsake.points import repository as points
 
 
 def connect() -> None:
@@ -17,3 +19,4 @@ def connect() -> None:
     memory_tasks.finished.connect(memory_flows.finished)
     memories.deleting.connect(memory_flows.deleting)
     memories.feed_cards.connect(feeds)
+    points.mission_title.connect(missions.title_of)
