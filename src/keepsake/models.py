@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, User
+from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, Strike, User
 from keepsake.claps.models import Clap
 from keepsake.db import Base
 from keepsake.exports.models import Export
@@ -16,7 +16,6 @@ from keepsake.moderation.models import (
     Clearance,
     Report,
     ReporterMute,
-    Strike,
 )
 from keepsake.music.models import MusicTrack
 from keepsake.notifications.models import Notification, NotificationActor

@@ -26,9 +26,9 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_
 from sqlalchemy.orm import aliased
 
 from keepsake.errors import Forbidden, NotFound
-from keepsake.graph.models import Block, CloseFriend, Follow, FollowState
 from keepsake.i18n.catalog import _
 from keepsake.kinds import AccountStatus, MemoryStatus, Visibility
+from keepsake.relations import Block, CloseFriend, Follow, FollowState
 
 Relationship = Literal["self", "following", "requested", "none"]
 

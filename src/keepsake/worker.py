@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from keepsake import jobs, storage_jobs
+from keepsake import jobs, storage_jobs, wiring
 from keepsake.accounts import deletion, link_tasks
 from keepsake.config import Settings
 from keepsake.exports import tasks as export_tasks
@@ -56,6 +56,7 @@ RECONCILERS = (
 def job_resources(
     settings: Settings, factory: async_sessionmaker[AsyncSession], storage: Storage
 ) -> jobs.Resources:
+    wiring.connect()
     return jobs.Resources(
         settings=settings,
         sessionmaker=factory,

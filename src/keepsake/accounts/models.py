@@ -1,4 +1,5 @@
-"""Tables of accounts: users, their identities, sessions and one-time tokens."""
+"""Tables of accounts: users, their identities, sessions and one-time tokens, and the
+strikes that hold an account back (moderation gives them; the purge and sign-in ask)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keepsake.db import Base, Timestamped
+from keepsake.db import Base, Timestamped, enum_type
 from keepsake.i18n import Language
 
 # Named here too (`as`: an explicit re-export) for the modules that still import it from
 # the table that stores it.
 from keepsake.kinds import AccountStatus as AccountStatus
+
+# How long after a hide or a suspension its person may appeal; nothing it covers is
+# purged before then, so a reversal can always restore it.
+APPEAL_WINDOW_DAYS = 20
+
+
+class StrikeAction(enum.StrEnum):
+    hide = "hide"
+    suspend = "suspend"
 
 
 class Role(enum.StrEnum):
@@ -153,3 +163,33 @@ class OneTimeToken(Timestamped, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payload: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class Strike(Timestamped, Base):
+    """A hide or a suspension, as its person sees it, and what became of it."""
+
+    __tablename__ = "strikes"
+    __table_args__ = (
+        Index("ix_strikes_user_created", "user_id", "created_at", "id"),
+        # The purge's question: does this account have a strike still open to appeal?
+        Index("ix_strikes_appealable", "user_id", "appealable_until"),
+        # The sweep lifting suspensions whose `until` has come.
+        Index(
+            "ix_strikes_lifting",
+            "until",
+            postgresql_where=text("action = 'suspend' AND ended_at IS NULL AND until IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    action: Mapped[StrikeAction] = mapped_column(enum_type(StrikeAction, "strike_action"))
+    memory_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("memories.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    appealable_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set when the action was undone (restored, unsuspended, lifted, or reversed on appeal).
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -22,11 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.auth_cache import note_ended
-from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, User
+from keepsake.accounts.models import Identity, OneTimeToken, RefreshToken, Session, Strike, User
 from keepsake.errors import Conflict
 from keepsake.i18n.catalog import _
 from keepsake.kinds import AccountStatus
-from keepsake.moderation.models import Strike
 from keepsake.pagination import Cursor, keyset_before
 from keepsake.readdb import ReadQuery, Reads
 

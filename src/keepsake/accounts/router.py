@@ -13,86 +13,21 @@ from keepsake.accounts.deps import (
     CurrentAuth,
     CurrentUser,
 )
-from keepsake.accounts.repository import EmailTaken, HandleTaken
 from keepsake.accounts.schemas import (
-    AuthPublic,
     ForgotPasswordCreate,
-    LoginCreate,
     RefreshCreate,
     ResetPasswordCreate,
     SessionPublic,
-    SignupCreate,
     TokenCreate,
     TokensPublic,
 )
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, AppStorage, IdPath, Limiter, RequestLanguage
+from keepsake.deps import AppMailer, AppSettings, IdPath, Limiter
 from keepsake.errors import NotFound, RateLimited, responses
-from keepsake.flows import accounts as flows
 from keepsake.pagination import Page, Pagination
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 NO_CONTENT = status.HTTP_204_NO_CONTENT
-
-
-@router.post(
-    "/auth/signup",
-    status_code=status.HTTP_201_CREATED,
-    summary="Create an account with email and password.",
-    responses=responses(
-        EmailTaken,
-        HandleTaken,
-        RateLimited,
-        invalid=("invalid_handle", "handle_reserved", "weak_password", "invalid_display_name"),
-    ),
-)
-async def signup(
-    body: SignupCreate,
-    db: DbSession,
-    settings: AppSettings,
-    storage: AppStorage,
-    mailer: AppMailer,
-    limiter: Limiter,
-    client: ClientInfo,
-    language: RequestLanguage,
-) -> AuthPublic:
-    return await flows.sign_up(
-        db,
-        settings=settings,
-        storage=storage,
-        mailer=mailer,
-        limiter=limiter,
-        client=client,
-        email=body.email,
-        password=body.password,
-        handle=body.handle,
-        display_name=body.display_name,
-        locale=body.locale or language,
-    )
-
-
-@router.post(
-    "/auth/login",
-    summary="Sign in with email and password.",
-    responses=responses(service.InvalidCredentials, service.AccountSuspended, RateLimited),
-)
-async def login(
-    body: LoginCreate,
-    db: DbSession,
-    settings: AppSettings,
-    storage: AppStorage,
-    limiter: Limiter,
-    client: ClientInfo,
-) -> AuthPublic:
-    return await flows.log_in(
-        db,
-        settings=settings,
-        storage=storage,
-        limiter=limiter,
-        client=client,
-        email=body.email,
-        password=body.password,
-    )
 
 
 @router.post(

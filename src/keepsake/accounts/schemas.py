@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from keepsake.i18n import Language
-from keepsake.profiles.schemas import MePublic
 from keepsake.text import DisplayName
 
 _LOCALE = (
@@ -103,15 +102,6 @@ class Tokens(BaseModel):
 
 class TokensPublic(BaseModel):
     tokens: Tokens
-
-
-class AuthPublic(BaseModel):
-    user: MePublic
-    tokens: Tokens
-
-
-class ProviderAuthPublic(AuthPublic):
-    created: bool = Field(description="True when this sign-in created the account.")
 
 
 class SessionPublic(BaseModel):

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keepsake.accounts.people import AvatarPublic
 from keepsake.claps.models import MAX_CLAPS
-from keepsake.profiles.schemas import AvatarPublic
 
 
 class ClapCreate(BaseModel):

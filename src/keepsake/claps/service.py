@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
 from keepsake.accounts.models import User
 from keepsake.claps import adding, repository
 from keepsake.claps.models import MAX_CLAPS
@@ -16,7 +17,6 @@ from keepsake.i18n.catalog import _
 from keepsake.memories.service import MemoryNotFound, NotAuthor
 from keepsake.notifications.service import defer_delivery
 from keepsake.pagination import Cursor, Page, PageRequest
-from keepsake.profiles import avatars
 from keepsake.storage.base import Storage
 
 

@@ -19,6 +19,7 @@ import pydantic_core
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
 from keepsake.accounts import service as accounts
 from keepsake.accounts.models import User
 from keepsake.config import Settings
@@ -29,7 +30,6 @@ from keepsake.missions import service as missions
 from keepsake.moderation import appeals as safety
 from keepsake.pagination import MAX_LIMIT, Cursor, PageRequest
 from keepsake.points import service as points
-from keepsake.profiles import avatars
 from keepsake.profiles import service as profiles
 from keepsake.profiles.schemas import NotePublic
 from keepsake.storage import keys

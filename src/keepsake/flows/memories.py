@@ -1,11 +1,14 @@
-"""A memory leaves `processing`: what follows in the other domains, in the same transaction."""
+"""What follows in the other domains, in the same transaction, when a memory leaves
+`processing` or is deleted."""
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.memories.models import Memory
-from keepsake.missions.entries import enter_memory
+from keepsake.missions.entries import enter_memory, withdraw_memory
 from keepsake.notifications import service as notifications
 from keepsake.security import utcnow
 
@@ -18,3 +21,8 @@ async def finished(db: AsyncSession, memory: Memory, *, ready: bool) -> None:
     )
     if ready:
         await enter_memory(db, memory, now=utcnow())
+
+
+async def deleting(db: AsyncSession, memory_id: uuid.UUID) -> None:
+    """Its mission entry is withdrawn (with its points) while the mission is still open."""
+    await withdraw_memory(db, memory_id, now=utcnow())

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keepsake.profiles.schemas import UserPublic
+from keepsake.accounts.people import UserPublic
 
 
 class FollowPublic(BaseModel):

@@ -13,7 +13,9 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
 from keepsake.accounts.models import User
+from keepsake.accounts.people import UserPublic
 from keepsake.config import Settings
 from keepsake.errors import Invalid, NotFound
 from keepsake.graph import people_repository, repository
@@ -25,8 +27,6 @@ from keepsake.notifications.models import NotificationKind
 from keepsake.notifications.service import notify
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.privacy import Person, UserNotFound, can_see_profile, require_lists, require_profile
-from keepsake.profiles import avatars
-from keepsake.profiles.schemas import UserPublic
 from keepsake.readdb import Reads, SessionReads
 from keepsake.storage.base import Storage
 

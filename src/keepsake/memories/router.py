@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
+from keepsake.accounts.people import HandlePath
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage, IdPath
 from keepsake.errors import RateLimited, responses
@@ -16,7 +17,6 @@ from keepsake.memories import creation, service
 from keepsake.memories.schemas import MemoryCreate, MemoryPublic, MemoryUpdate
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
-from keepsake.profiles.schemas import HandlePath
 from keepsake.write_limits import Write, write_limit
 
 router = APIRouter(prefix="/v1", tags=["memories"])

@@ -5,24 +5,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
-from keepsake.accounts.models import User
+from keepsake.accounts.models import APPEAL_WINDOW_DAYS, User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, NotFound
-from keepsake.feeds import service as feeds
-from keepsake.feeds.service import Card
 from keepsake.graph import service as graph
+from keepsake.hooks import Hook
 from keepsake.i18n.catalog import _
 from keepsake.kinds import MemoryStatus
 from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
-from keepsake.missions.entries import withdraw_memory
-from keepsake.moderation.models import APPEAL_WINDOW_DAYS
 from keepsake.pagination import Page, PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import Reads, SessionReads
@@ -33,6 +31,44 @@ from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 PROCESS_TASK = "memories:process_memory"
 APPEAL_WINDOW = timedelta(days=APPEAL_WINDOW_DAYS)
+# A memory card ready for JSON, as the feeds make it (`feeds.service.Card`).
+Card = dict[str, Any]
+
+
+class FeedCards(Protocol):
+    """How the feeds show memories (`keepsake.feeds.service`, above this domain): one
+    statement each, visibility decided in SQL."""
+
+    async def memory(
+        self,
+        db: Reads,
+        *,
+        settings: Settings,
+        storage: Storage,
+        viewer_id: uuid.UUID,
+        memory_id: uuid.UUID,
+    ) -> Card | None: ...
+
+    async def person(
+        self,
+        db: Reads,
+        *,
+        settings: Settings,
+        storage: Storage,
+        viewer_id: uuid.UUID,
+        author_id: uuid.UUID,
+        page: PageRequest,
+    ) -> Page[MemoryPublic]: ...
+
+
+class Deleting(Protocol):
+    """What goes of a memory in the other domains, in its deletion's transaction."""
+
+    async def __call__(self, db: AsyncSession, memory_id: uuid.UUID) -> None: ...
+
+
+feed_cards: Hook[FeedCards] = Hook("memories.feed_cards")
+deleting: Hook[Deleting] = Hook("memories.deleting")
 
 
 class MemoryNotFound(NotFound):
@@ -87,7 +123,7 @@ async def get_memory(
     db: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, memory_id: uuid.UUID
 ) -> Card:
     """One statement: the feeds' card query decides visibility in SQL and loads the rest."""
-    card = await feeds.memory(
+    card = await feed_cards.target.memory(
         db, settings=settings, storage=storage, viewer_id=viewer_id, memory_id=memory_id
     )
     if card is None:
@@ -138,7 +174,7 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
         raise UnderModeration(_("A hidden memory is kept while its appeal window is open."))
     clips = (await repository.clips_of(db, [memory.id]))[memory.id]
     files = [k for c in clips for k in (c.source_key, c.video_key, c.poster_key) if k]
-    await withdraw_memory(db, memory.id, now=utcnow())
+    await deleting.target(db, memory.id)
     await repository.delete_memory(db, memory)
     # Storage is cleaned by a job in the same transaction: the media goes exactly when
     # the rows do, and a storage outage cannot fail the request.
@@ -156,7 +192,7 @@ async def list_for_person(
 ) -> Page[MemoryPublic]:
     """Two statements: the person (404 when invisible), then the page as the feeds load it."""
     author = await graph.person(db, viewer_id=viewer.id, handle=handle)
-    return await feeds.person(
+    return await feed_cards.target.person(
         SessionReads(db),
         settings=settings,
         storage=storage,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import anyio.to_thread
 import procrastinate
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
 from keepsake.accounts.models import User
-from keepsake.flows import memories as flows
+from keepsake.hooks import Hook
 from keepsake.i18n import DEFAULT
 from keepsake.i18n.catalog import _, translate
 from keepsake.kinds import MemoryStatus
@@ -41,6 +42,16 @@ from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 log = structlog.get_logger("keepsake.memories")
 blueprint = procrastinate.Blueprint()
+
+
+class Finished(Protocol):
+    """What follows a memory leaving `processing` in the other domains, in the same
+    transaction (`flows.memories.finished`)."""
+
+    async def __call__(self, db: AsyncSession, memory: Memory, *, ready: bool) -> None: ...
+
+
+finished: Hook[Finished] = Hook("memories.finished")
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ async def _fail(res: jobs.Resources, memory_id: uuid.UUID, failure: Failure) -> 
         memory = await repository.get(db, memory_id, lock=True)
         if memory is not None and memory.status == MemoryStatus.processing:
             await _set_failure(db, memory, failure)
-            await flows.finished(db, memory, ready=False)
+            await finished.target(db, memory, ready=False)
             log.info("memory.failed", memory_id=str(memory_id), code=failure.code)
 
 
@@ -171,7 +182,7 @@ async def _finish(res: jobs.Resources, memory_id: uuid.UUID) -> None:
         memory.status = MemoryStatus.ready
         memory.duration_s = round(sum(c.duration_s or 0.0 for c in clips), 3)
         memory.processing_deadline = None
-        await flows.finished(db, memory, ready=True)
+        await finished.target(db, memory, ready=True)
         # The originals may carry location metadata; only the clean renditions stay.
         await jobs.defer(db, DELETE_MEDIA_TASK, keys=[c.source_key for c in clips], prefix=None)
     log.info("memory.processed", memory_id=str(memory_id))
@@ -221,7 +232,7 @@ async def reconcile(res: jobs.Resources) -> None:
                 continue
             if memory.attempts >= res.settings.processing_max_attempts:
                 await _set_failure(db, memory, PROCESSING_TIMEOUT)
-                await flows.finished(db, memory, ready=False)
+                await finished.target(db, memory, ready=False)
                 log.warning("memory.failed", memory_id=str(memory.id), code="processing_timeout")
                 continue
             memory.processing_deadline = utcnow() + res.settings.processing_deadline

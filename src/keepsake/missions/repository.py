@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    ScalarSelect,
+    SQLColumnExpression,
     Uuid,
     and_,
     bindparam,
@@ -241,3 +243,9 @@ async def entries_by_user(
         .order_by(MissionEntry.created_at)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def title_of(mission_id: SQLColumnExpression[uuid.UUID | None]) -> ScalarSelect[str]:
+    """The mission's title beside a row that names it (None for none): the points
+    statement's label, correlated so the statement stays one query."""
+    return select(Mission.title).where(Mission.id == mission_id).scalar_subquery()

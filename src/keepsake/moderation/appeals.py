@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import Role, User
+from keepsake.accounts.models import Role, Strike, StrikeAction, User
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.i18n.catalog import _
 from keepsake.moderation import flows, repository
@@ -16,8 +16,6 @@ from keepsake.moderation.models import (
     Action,
     Appeal,
     AppealStatus,
-    Strike,
-    StrikeAction,
     TargetKind,
 )
 from keepsake.moderation.reports import public

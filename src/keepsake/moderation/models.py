@@ -1,5 +1,6 @@
-"""Tables of safety: reports, the moderators' audit log, strikes, appeals, and the queue's
-two flood guards (targets cleared as benign, reporters muted)."""
+"""Tables of safety: reports, the moderators' audit log, appeals, and the queue's two flood
+guards (targets cleared as benign, reporters muted). The strikes an appeal answers are the
+accounts' table (`accounts.models.Strike`): the purge and sign-in ask about them too."""
 
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepsake.db import Base, Timestamped, enum_type
-
-# How long after a hide or a suspension its person may appeal; nothing it covers is
-# purged before then, so a reversal can always restore it.
-APPEAL_WINDOW_DAYS = 20
 
 
 class TargetKind(enum.StrEnum):
@@ -55,11 +52,6 @@ class Action(enum.StrEnum):
     mute_reporter = "mute_reporter"
     appeal_upheld = "appeal_upheld"
     appeal_reversed = "appeal_reversed"
-
-
-class StrikeAction(enum.StrEnum):
-    hide = "hide"
-    suspend = "suspend"
 
 
 class AppealStatus(enum.StrEnum):
@@ -130,36 +122,6 @@ class AuditEntry(Timestamped, Base):
     target_user_id: Mapped[uuid.UUID] = mapped_column()
     reason: Mapped[str] = mapped_column(Text)
     until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Strike(Timestamped, Base):
-    """A hide or a suspension, as its person sees it, and what became of it."""
-
-    __tablename__ = "strikes"
-    __table_args__ = (
-        Index("ix_strikes_user_created", "user_id", "created_at", "id"),
-        # The purge's question: does this account have a strike still open to appeal?
-        Index("ix_strikes_appealable", "user_id", "appealable_until"),
-        # The sweep lifting suspensions whose `until` has come.
-        Index(
-            "ix_strikes_lifting",
-            "until",
-            postgresql_where=text("action = 'suspend' AND ended_at IS NULL AND until IS NOT NULL"),
-        ),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    action: Mapped[StrikeAction] = mapped_column(enum_type(StrikeAction, "strike_action"))
-    memory_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("memories.id", ondelete="SET NULL")
-    )
-    reason: Mapped[str] = mapped_column(Text)
-    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column()
-    appealable_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Set when the action was undone (restored, unsuspended, lifted, or reversed on appeal).
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Appeal(Timestamped, Base):

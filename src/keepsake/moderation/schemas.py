@@ -8,13 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from keepsake.moderation.models import (
-    AppealStatus,
-    ReportReason,
-    ReportStatus,
-    StrikeAction,
-    TargetKind,
-)
+from keepsake.accounts.models import StrikeAction
+from keepsake.moderation.models import AppealStatus, ReportReason, ReportStatus, TargetKind
 from keepsake.text import MultiLine
 
 EXAMPLE_ID = "5f1c2d3e-0000-4a5b-9c8d-112233445566"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.accounts.models import Role, User
+from keepsake.accounts.models import APPEAL_WINDOW_DAYS, Role, Strike, StrikeAction, User
 from keepsake.errors import Conflict, Forbidden, Invalid, NotFound
 from keepsake.i18n.catalog import _
 from keepsake.kinds import AccountStatus
@@ -20,12 +20,9 @@ from keepsake.memories.models import Memory
 from keepsake.moderation import audit_repository, flows, repository
 from keepsake.moderation import strike_repository as strikes
 from keepsake.moderation.models import (
-    APPEAL_WINDOW_DAYS,
     Action,
     AuditEntry,
     ReportStatus,
-    Strike,
-    StrikeAction,
     TargetKind,
 )
 from keepsake.security import utcnow

@@ -11,7 +11,8 @@ from sqlalchemy import literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.moderation.models import Appeal, AppealStatus, Strike, StrikeAction
+from keepsake.accounts.models import Strike, StrikeAction
+from keepsake.moderation.models import Appeal, AppealStatus
 from keepsake.pagination import Cursor, keyset_before
 
 

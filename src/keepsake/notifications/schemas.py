@@ -9,9 +9,9 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from keepsake.accounts.people import AvatarPublic
 from keepsake.notifications.models import NotificationKind
 from keepsake.pagination import MAX_LIMIT
-from keepsake.profiles.schemas import AvatarPublic
 
 
 class ActorPublic(BaseModel):

@@ -6,13 +6,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
 from keepsake.config import Settings
 from keepsake.notifications import repository
 from keepsake.notifications.models import Notification
 from keepsake.notifications.repository import Actors
 from keepsake.notifications.schemas import ActorPublic, MemoryRef, MissionRef, NotificationPublic
 from keepsake.pagination import Cursor, Page, PageRequest
-from keepsake.profiles import avatars
 from keepsake.storage.base import Storage
 
 # The list shows a few faces; `actor_count` tells how many there are in all.

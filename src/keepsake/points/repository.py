@@ -11,12 +11,25 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import BigInteger, Select, Uuid, column, func, select, text, true, values
+from sqlalchemy import (
+    BigInteger,
+    ScalarSelect,
+    Select,
+    SQLColumnExpression,
+    Uuid,
+    column,
+    func,
+    select,
+    text,
+    true,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from keepsake.missions.models import Mission
+from keepsake.hooks import Hook
 from keepsake.pagination import Cursor, keyset_before
 from keepsake.points.models import (
     AWARD_KINDS,
@@ -129,6 +142,16 @@ class Line:
     created_at: datetime
 
 
+class MissionTitle(Protocol):
+    """A transfer's mission title, in the statement's own query: the missions domain,
+    above the ledger, says how (`missions.repository.title_of`)."""
+
+    def __call__(self, mission_id: SQLColumnExpression[uuid.UUID | None]) -> ScalarSelect[str]: ...
+
+
+mission_title: Hook[MissionTitle] = Hook("points.mission_title")
+
+
 def _lines(
     account_id: uuid.UUID,
 ) -> Select[uuid.UUID, int, TransferKind, uuid.UUID | None, str, str | None, datetime]:
@@ -138,12 +161,11 @@ def _lines(
             PointsEntry.amount,
             PointsTransfer.kind,
             PointsTransfer.mission_id,
-            Mission.title,
+            mission_title.target(PointsTransfer.mission_id),
             PointsTransfer.reason,
             PointsEntry.created_at,
         )
         .join(PointsTransfer, PointsTransfer.id == PointsEntry.transfer_id)
-        .outerjoin(Mission, Mission.id == PointsTransfer.mission_id)
         .where(PointsEntry.account_id == account_id)
         .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
     )

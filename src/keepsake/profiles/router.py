@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from keepsake.accounts.avatars import InvalidImage
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
+from keepsake.accounts.people import HandlePath
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
@@ -12,10 +14,8 @@ from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFou
 from keepsake.pagination import Page, Pagination
 from keepsake.privacy import UserNotFound
 from keepsake.profiles import fields, service
-from keepsake.profiles.avatars import InvalidImage
 from keepsake.profiles.schemas import (
     DeletionPublic,
-    HandlePath,
     MeDelete,
     MePublic,
     MeUpdate,

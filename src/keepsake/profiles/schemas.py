@@ -4,49 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+# Another person's view (and the avatar and handle in it) sits with the accounts beneath
+# the graph, which lists people; `as`: named here as the profile view it also is.
+from keepsake.accounts.people import AVATAR, NOTE, AvatarPublic
+from keepsake.accounts.people import UserPublic as UserPublic
 from keepsake.i18n import Language
-from keepsake.privacy import Person, Relationship, relationship
 from keepsake.text import Bio, DisplayName, Note
 
-HandlePath = Annotated[
-    str,
-    Path(
-        pattern=r"^[A-Za-z0-9_.]{3,30}$",
-        description="A handle, in any case: 3–30 characters of a–z, 0–9, `_` and `.`.",
-        examples=["mina"],
-    ),
-]
-
-_NOTE = "The one-line note: at most 80 characters, no line breaks."
 _LOCALE = "`ko` or `en`: the language of pushes, emails and messages written for you."
 _SEARCHABLE = "Whether people search finds you; people who already follow you find you either way."
-_AVATAR = "The avatar's square pictures; null when there is no avatar."
-
-
-class AvatarPublic(BaseModel):
-    """Signed, expiring URLs of square JPEGs at most 96, 320 and 640 pixels wide."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "small": "https://media.example.com/avatars/5f0c.../3e1a.../96.jpg?...",
-                    "medium": "https://media.example.com/avatars/5f0c.../3e1a.../320.jpg?...",
-                    "large": "https://media.example.com/avatars/5f0c.../3e1a.../640.jpg?...",
-                }
-            ]
-        }
-    )
-
-    small: str = Field(description="At most 96 × 96 pixels: lists and comments.")
-    medium: str = Field(description="At most 320 × 320 pixels: profile headers.")
-    large: str = Field(description="At most 640 × 640 pixels: full-screen views.")
 
 
 class Counts(BaseModel):
@@ -97,8 +68,8 @@ class MePublic(BaseModel):
     handle: str
     display_name: str
     bio: str
-    note: str = Field(description=_NOTE)
-    avatar: AvatarPublic | None = Field(default=None, description=_AVATAR)
+    note: str = Field(description=NOTE)
+    avatar: AvatarPublic | None = Field(default=None, description=AVATAR)
     email: str
     email_verified: bool
     is_private: bool
@@ -152,7 +123,7 @@ class MeUpdate(BaseModel):
 
     display_name: DisplayName | None = Field(default=None, description="1–60 characters, one line.")
     bio: Bio | None = Field(default=None, description="Up to 300 characters; may span lines.")
-    note: Note | None = Field(default=None, description=_NOTE + ' `""` clears it.')
+    note: Note | None = Field(default=None, description=NOTE + ' `""` clears it.')
     is_private: bool | None = Field(
         default=None,
         description="Private accounts approve followers. Turning it off approves every "
@@ -209,55 +180,3 @@ class NotePublic(BaseModel):
     id: uuid.UUID
     note: str
     created_at: datetime
-
-
-class UserPublic(BaseModel):
-    """Another person's profile as you may see it. It never carries counts."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "5f0c6b8e-2a51-4c1e-9d0b-8a7f3e2c1b4d",
-                    "handle": "mina",
-                    "display_name": "Mina",
-                    "bio": "Slow mornings, long walks.",
-                    "note": "walking by the sea this week",
-                    "avatar": None,
-                    "is_private": False,
-                    "relationship": "following",
-                    "follows_you": True,
-                    "muted": False,
-                }
-            ]
-        }
-    )
-
-    id: uuid.UUID
-    handle: str
-    display_name: str
-    bio: str
-    note: str = Field(description=_NOTE)
-    avatar: AvatarPublic | None = Field(default=None, description=_AVATAR)
-    is_private: bool
-    relationship: Relationship = Field(
-        description="Your follow of them: `self` (this is you), `following`, `requested` "
-        "(waiting for their approval) or `none`; the same values `POST .../follow` returns.",
-    )
-    follows_you: bool = Field(description="They follow you (an approved follow).")
-    muted: bool = Field(description="You muted them: their memories stay out of your feeds.")
-
-    @classmethod
-    def of(cls, viewer_id: uuid.UUID, person: Person, avatar: AvatarPublic | None) -> UserPublic:
-        return cls(
-            id=person.id,
-            handle=person.handle,
-            display_name=person.display_name,
-            bio=person.bio,
-            note=person.note,
-            avatar=avatar,
-            is_private=person.is_private,
-            relationship=relationship(viewer_id, person),
-            follows_you=person.relation.follows_viewer,
-            muted=person.relation.muting,
-        )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake import jobs
-from keepsake.accounts import sessions
+from keepsake.accounts import avatars, sessions
 from keepsake.accounts.models import AccountStatus, User
 from keepsake.config import Settings
 from keepsake.errors import Forbidden, Invalid
@@ -17,7 +17,7 @@ from keepsake.i18n.catalog import _
 from keepsake.media import service as uploads
 from keepsake.media.models import UploadPurpose
 from keepsake.pagination import Page, PageRequest, split_page
-from keepsake.profiles import avatars, fields, repository
+from keepsake.profiles import fields, repository
 from keepsake.profiles.schemas import (
     Counts,
     DeletionPublic,

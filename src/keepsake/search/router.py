@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
+from keepsake.accounts.people import UserPublic
 from keepsake.db import DbSession
 from keepsake.deps import AppReadDb, AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
 from keepsake.jsonbody import json_response
 from keepsake.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from keepsake.profiles.schemas import UserPublic
 from keepsake.search import service
 from keepsake.search.schemas import HashtagList
 from keepsake.text import CHECK_ONE_LINE

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
 from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
 from keepsake.privacy import Person, relationship
-from keepsake.profiles import avatars
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb
 from keepsake.search import repository

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from keepsake.accounts import avatars
+from keepsake.accounts.people import AvatarPublic
 from keepsake.config import Settings
 from keepsake.errors import AppError
 from keepsake.feeds import service as feeds
@@ -23,8 +25,6 @@ from keepsake.memories import service as memories
 from keepsake.memories.schemas import MemoryPublic
 from keepsake.pagination import Cursor, PageRequest
 from keepsake.privacy import ANONYMOUS, Person, can_see_lists, can_see_profile
-from keepsake.profiles import avatars
-from keepsake.profiles.schemas import AvatarPublic
 from keepsake.readdb import ReadDb, SessionReads
 from keepsake.storage.base import Storage
 

@@ -14,11 +14,11 @@ import anyio.to_thread
 from PIL import Image, ImageOps
 from pillow_heif import register_heif_opener
 
+from keepsake.accounts.people import AvatarPublic
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.i18n.catalog import _
 from keepsake.images import to_srgb
-from keepsake.profiles.schemas import AvatarPublic
 from keepsake.storage import keys
 from keepsake.storage.base import Storage
 

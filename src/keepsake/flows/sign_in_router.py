@@ -1,14 +1,18 @@
-"""HTTP routes of Sign in with Apple, Google and Kakao."""
+"""HTTP routes that open a session and show who holds it: sign-up, log-in, and Sign in
+with Apple, Google and Kakao.
+
+They answer with the accounts' tokens and the profiles' view of the person, so they sit
+above both and call one flow each (`flows.accounts`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, status
 
-from keepsake.accounts import repository
+from keepsake.accounts import repository, service
 from keepsake.accounts.deps import ClientInfo
-from keepsake.accounts.provider_service import EmailInUse, sign_in_with_provider
+from keepsake.accounts.provider_service import EmailInUse
 from keepsake.accounts.providers import (
     InvalidIdToken,
     JwksCache,
@@ -16,14 +20,75 @@ from keepsake.accounts.providers import (
     ProviderName,
     ProviderUnavailable,
 )
-from keepsake.accounts.schemas import IdTokenCreate, ProviderAuthPublic
-from keepsake.accounts.service import AccountSuspended
+from keepsake.accounts.repository import EmailTaken, HandleTaken
+from keepsake.accounts.schemas import IdTokenCreate, LoginCreate, SignupCreate
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage, RequestLanguage
-from keepsake.errors import responses
-from keepsake.profiles.service import me_view
+from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter, RequestLanguage
+from keepsake.errors import RateLimited, responses
+from keepsake.flows import accounts as flows
+from keepsake.flows.schemas import AuthPublic, ProviderAuthPublic
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account with email and password.",
+    responses=responses(
+        EmailTaken,
+        HandleTaken,
+        RateLimited,
+        invalid=("invalid_handle", "handle_reserved", "weak_password", "invalid_display_name"),
+    ),
+)
+async def signup(
+    body: SignupCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    mailer: AppMailer,
+    limiter: Limiter,
+    client: ClientInfo,
+    language: RequestLanguage,
+) -> AuthPublic:
+    return await flows.sign_up(
+        db,
+        settings=settings,
+        storage=storage,
+        mailer=mailer,
+        limiter=limiter,
+        client=client,
+        email=body.email,
+        password=body.password,
+        handle=body.handle,
+        display_name=body.display_name,
+        locale=body.locale or language,
+    )
+
+
+@router.post(
+    "/auth/login",
+    summary="Sign in with email and password.",
+    responses=responses(service.InvalidCredentials, service.AccountSuspended, RateLimited),
+)
+async def login(
+    body: LoginCreate,
+    db: DbSession,
+    settings: AppSettings,
+    storage: AppStorage,
+    limiter: Limiter,
+    client: ClientInfo,
+) -> AuthPublic:
+    return await flows.log_in(
+        db,
+        settings=settings,
+        storage=storage,
+        limiter=limiter,
+        client=client,
+        email=body.email,
+        password=body.password,
+    )
 
 
 async def _jwks(request: Request) -> JwksCache:
@@ -35,7 +100,7 @@ Jwks = Annotated[JwksCache, Depends(_jwks)]
 
 _ERRORS = responses(
     InvalidIdToken,
-    AccountSuspended,
+    service.AccountSuspended,
     ProviderDisabled,
     EmailInUse,
     repository.EmailTaken,
@@ -56,17 +121,16 @@ async def _sign_in(
     client: ClientInfo,
     language: RequestLanguage,
 ) -> ProviderAuthPublic:
-    signed_in = await sign_in_with_provider(
+    return await flows.sign_in_with_provider(
         db,
         settings=settings,
+        storage=storage,
         keys=keys,
         provider_name=provider_name,
         id_token=body.id_token,
         client=client,
         locale=body.locale or language,
     )
-    user = await me_view(db, signed_in.user, settings=settings, storage=storage)
-    return ProviderAuthPublic(user=user, tokens=signed_in.tokens, created=signed_in.created)
 
 
 @router.post(
