@@ -147,6 +147,22 @@ async def hashtag(
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
+async def person_page(
+    db: Reads,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    author_id: uuid.UUID,
+    page: PageRequest,
+) -> FeedPage:
+    """A person's memories as the viewer may see them; the caller has checked the person."""
+    rows = await repository.person(
+        db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
+    )
+    return await _page(settings, storage, viewer_id, rows, page.limit)
+
+
 async def person(
     db: Reads,
     *,
@@ -156,11 +172,10 @@ async def person(
     author_id: uuid.UUID,
     page: PageRequest,
 ) -> Page[MemoryPublic]:
-    """A person's memories as the viewer may see them; the caller has checked the person."""
-    rows = await repository.person(
-        db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
+    """`person_page` as the model, for templates (the share pages)."""
+    shown = await person_page(
+        db, settings=settings, storage=storage, viewer_id=viewer_id, author_id=author_id, page=page
     )
-    shown = await _page(settings, storage, viewer_id, rows, page.limit)
     return Page[MemoryPublic].model_validate(shown)
 
 

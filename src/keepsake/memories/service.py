@@ -13,7 +13,7 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Conflict, Forbidden, NotFound
 from keepsake.feeds import service as feeds
-from keepsake.feeds.service import Card
+from keepsake.feeds.service import Card, FeedPage
 from keepsake.graph import service as graph
 from keepsake.i18n.catalog import _
 from keepsake.kinds import MemoryStatus
@@ -23,7 +23,7 @@ from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
 from keepsake.missions.entries import withdraw_memory
 from keepsake.moderation.models import APPEAL_WINDOW_DAYS
-from keepsake.pagination import Page, PageRequest
+from keepsake.pagination import PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import Reads, SessionReads
 from keepsake.security import utcnow
@@ -146,21 +146,22 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
 
 
 async def list_for_person(
-    db: AsyncSession,
+    reads: Reads,
     *,
     settings: Settings,
     storage: Storage,
-    viewer: User,
+    viewer_id: uuid.UUID,
     handle: str,
     page: PageRequest,
-) -> Page[MemoryPublic]:
-    """Two statements: the person (404 when invisible), then the page as the feeds load it."""
-    author = await graph.person(db, viewer_id=viewer.id, handle=handle)
-    return await feeds.person(
-        SessionReads(db),
+) -> FeedPage:
+    """Two statements on the read pool, outside any transaction: the person (404 when
+    invisible), then the page as the feeds load it."""
+    author = await graph.person(reads, viewer_id=viewer_id, handle=handle)
+    return await feeds.person_page(
+        reads,
         settings=settings,
         storage=storage,
-        viewer_id=viewer.id,
+        viewer_id=viewer_id,
         author_id=author.id,
         page=page,
     )
