@@ -11,6 +11,9 @@ pinned to CPU 0, job worker off) and loads the home feed with `wrk` (pinned to C
 is PostgreSQL) as the reader; then serves `bench/bare_app.py` the same way. Rounds
 alternate (A B A B), each after a short warm-up, and the medians are printed with the
 ratio. `--py-spy PATH` also records a flame graph of Keepsake during one extra round.
+`--path` loads another read as the same reader instead, on the same data: a person's
+page (`/v1/users/author00/memories?limit=10`, ten memories each) or a profile
+(`/v1/users/author00`).
 Targets 127.0.0.1 only, stops by itself. Installs `wrk` (Debian) if missing; needs
 `taskset`.
 """
@@ -213,9 +216,12 @@ def pin_postgres(folder: Path) -> psutil.Process:
     return psutil.Process(postmaster)
 
 
-def check_page(base: str, token: str) -> None:
-    page = call("GET", f"{base}/v1/feed/home?limit={PAGE}", token=token)
-    if len(page["items"]) != PAGE or page["next_cursor"] is None:
+HOME = f"/v1/feed/home?limit={PAGE}"
+
+
+def check_page(base: str, path: str, token: str) -> None:
+    page = call("GET", f"{base}{path}", token=token)
+    if path == HOME and (len(page["items"]) != PAGE or page["next_cursor"] is None):
         raise RuntimeError(f"the home feed is not a full page: {page}")
 
 
@@ -274,6 +280,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--py-spy", help="path of py-spy: also profile one round")
+    parser.add_argument("--path", default=HOME, help="the read to load (default: home feed)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)  # noqa: S607
@@ -305,8 +312,8 @@ def main() -> None:
         quiet = [*keepsake, "--no-worker"]
         for _ in range(args.rounds):
             with served(quiet, env, "/readyz") as base:
-                home = f"{base}/v1/feed/home?limit={PAGE}"
-                check_page(base, token)
+                home = f"{base}{args.path}"
+                check_page(base, args.path, token)
                 wrk(home, 2, token)
                 server = server_process(" serve")
                 results["home"].append(load(home, args.seconds, token, server, postgres))
@@ -316,15 +323,15 @@ def main() -> None:
                 results["bare"].append(load(f"{base}/", args.seconds, None, server, postgres))
         if args.py_spy:
             with served(quiet, env, "/readyz") as base:
-                home = f"{base}/v1/feed/home?limit={PAGE}"
+                home = f"{base}{args.path}"
                 wrk(home, 2, token)
                 profile(args.py_spy, home, args.seconds, token, ROOT / "feed-profile.svg")
     shutil.rmtree(folder, ignore_errors=True)
-    report(results)
+    report(results, args.path)
 
 
-def report(results: dict[str, list[Round]]) -> None:
-    labels = {"home": f"GET /v1/feed/home?limit={PAGE}", "bare": "bare ASGI (fixed JSON)"}
+def report(results: dict[str, list[Round]], path: str) -> None:
+    labels = {"home": f"GET {path}", "bare": "bare ASGI (fixed JSON)"}
     header = f"{'round':6} {'endpoint':32} {'req/s':>7} {'p50':>9} {'p99':>9}"
     print(f"{header} {'API CPU/req':>12} {'PG CPU/req':>11}")
     for n, pair in enumerate(zip(results["home"], results["bare"], strict=True), start=1):

@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_docs(app)
     use_problem_media_type(app)
     document_etags(app)
-    app.add_middleware(ETagMiddleware, settings=settings)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=telemetry.metrics)
     # Outermost: an oversized body is refused before any other layer reads it.
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from keepsake.accounts.auth_cache import AuthCache
 from keepsake.readdb import ReadDb, ReadQuery
 from tests.conftest import Member
 from tests.profiles.test_profiles import assert_problem, patch_me
@@ -446,6 +448,11 @@ async def test_reads_cost_the_same_few_queries_at_any_size(
     await sign_up("mina")
     theo = await sign_up("theo")
     await follow(client, theo, "mina")
+    cache: AuthCache = app.state.auth_cache
+    async with asyncio.timeout(5):
+        await cache.wait_until(lambda c: c.active)
+    # Theo's session is cached from his first read on (`tests/accounts/test_auth_cache.py`).
+    assert (await client.get("/v1/users/mina", headers=theo.headers)).status_code == 200
     paths = ("/v1/users/mina", "/v1/users/mina/followers", "/v1/me")
 
     async def cost(path: str) -> int:
@@ -462,3 +469,5 @@ async def test_reads_cost_the_same_few_queries_at_any_size(
     assert few == many
     # Authentication, then at most the person and the page.
     assert all(count <= 3 for count in many.values()), many
+    # A profile: the person, one statement on the read pool.
+    assert many["/v1/users/mina"] == 1

@@ -17,6 +17,7 @@ from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings
+from keepsake.etags import note_viewer
 from keepsake.i18n.catalog import _
 from keepsake.kinds import AccountStatus
 from keepsake.readdb import ReadDb
@@ -59,12 +60,14 @@ def _claims(settings: Settings, token: str) -> AccessClaims:
 
 
 async def _auth(
+    request: Request,
     db: DbSession,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Auth:
     claims = _claims(settings, _token(credentials))
     user = await service.authenticate(db, claims)
+    note_viewer(request, user.id)
     return Auth(user=user, session_id=claims.session_id)
 
 
@@ -75,8 +78,14 @@ async def _viewer(
     token = _token(credentials)
     cache: AuthCache = request.app.state.auth_cache
     viewer = cache.get(token)
-    if viewer is not None:
-        return viewer
+    if viewer is None:
+        viewer = await _session_viewer(request, token, cache)
+    note_viewer(request, viewer.id)
+    return viewer
+
+
+async def _session_viewer(request: Request, token: str, cache: AuthCache) -> Viewer:
+    """The token's viewer, read from its session (and kept in the cache)."""
     claims = _claims(request.app.state.settings, token)
     # Before the read: an invalidation landing during it must stop the `put`.
     epoch = cache.epoch

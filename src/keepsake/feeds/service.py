@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple
 
 from keepsake.config import Settings
 from keepsake.feeds import repository
@@ -18,21 +18,11 @@ from keepsake.feeds.repository import CardRow
 from keepsake.memories.hashtags import MAX_TAG_CHARS, normalize_tag
 from keepsake.memories.media_gate import for_viewer
 from keepsake.memories.schemas import MemoryPublic
-from keepsake.memories.views import card, media_keys, signed
+from keepsake.memories.views import Card, FeedPage, card, media_keys, signed
 from keepsake.music.models import MusicTrack
 from keepsake.pagination import Page, PageRequest, split_page
 from keepsake.readdb import ReadQuery, Reads
 from keepsake.storage.base import Storage
-
-# A memory card as plain values: `MemoryPublic`'s shape, ready for JSON.
-Card = dict[str, Any]
-
-
-class FeedPage(TypedDict):
-    """A page of memory cards: `Page[MemoryPublic]`'s shape, ready for JSON."""
-
-    items: list[Card]
-    next_cursor: str | None
 
 
 # Named tuples: a page makes about a hundred of these, and tuples are built in C.
@@ -147,6 +137,22 @@ async def hashtag(
     return await _page(settings, storage, viewer_id, rows, page.limit)
 
 
+async def person_page(
+    db: Reads,
+    *,
+    settings: Settings,
+    storage: Storage,
+    viewer_id: uuid.UUID,
+    author_id: uuid.UUID,
+    page: PageRequest,
+) -> FeedPage:
+    """A person's memories as the viewer may see them; the caller has checked the person."""
+    rows = await repository.person(
+        db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
+    )
+    return await _page(settings, storage, viewer_id, rows, page.limit)
+
+
 async def person(
     db: Reads,
     *,
@@ -156,11 +162,10 @@ async def person(
     author_id: uuid.UUID,
     page: PageRequest,
 ) -> Page[MemoryPublic]:
-    """A person's memories as the viewer may see them; the caller has checked the person."""
-    rows = await repository.person(
-        db, viewer_id=viewer_id, author_id=author_id, limit=page.limit, after=page.after
+    """`person_page` as the model, for templates (the share pages)."""
+    shown = await person_page(
+        db, settings=settings, storage=storage, viewer_id=viewer_id, author_id=author_id, page=page
     )
-    shown = await _page(settings, storage, viewer_id, rows, page.limit)
     return Page[MemoryPublic].model_validate(shown)
 
 

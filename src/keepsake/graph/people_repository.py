@@ -94,7 +94,11 @@ def _person_columns(viewer_id: BindParameter[uuid.UUID]) -> tuple[Any, ...]:
 # itself, so statements take the viewer as the bound parameter `viewer_id` instead.
 VIEWER: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=Uuid())
 PERSON_COLUMNS = _person_columns(VIEWER)
-_BY_HANDLE = select(*PERSON_COLUMNS).where(func.lower(User.handle) == bindparam("handle"))
+_READ_BY_HANDLE = ReadQuery.compile(
+    select(*PERSON_COLUMNS).where(func.lower(User.handle) == bindparam("handle")),
+    "viewer_id",
+    "handle",
+)
 _READ_BY_ID = ReadQuery.compile(
     select(*PERSON_COLUMNS).where(User.id == bindparam("user_id", type_=Uuid())),
     "viewer_id",
@@ -133,11 +137,10 @@ def edges(rows: Sequence[Sequence[Any]]) -> list[Edge]:
     return [Edge(id=row[0], created_at=row[1], person=person_of(row[2:])) for row in rows]
 
 
-async def person_by_handle(db: AsyncSession, viewer_id: uuid.UUID, handle: str) -> Person | None:
+async def person_by_handle(reads: Reads, viewer_id: uuid.UUID, handle: str) -> Person | None:
     """The account behind a handle (any case) and its relation to the viewer: one round trip."""
-    params = {"viewer_id": viewer_id, "handle": handle.lower()}
-    row = (await db.execute(_BY_HANDLE, params)).one_or_none()
-    return None if row is None else person_of(row)
+    rows = await reads.rows(_READ_BY_HANDLE, {"viewer_id": viewer_id, "handle": handle.lower()})
+    return person_of(rows[0]) if rows else None
 
 
 async def person_by_id(reads: Reads, viewer_id: uuid.UUID, user_id: uuid.UUID) -> Person | None:

@@ -51,11 +51,12 @@ class FollowRequestNotFound(NotFound):
     code = "follow_request_not_found"
 
 
-async def person(db: AsyncSession, *, viewer_id: uuid.UUID, handle: str) -> Person:
-    """The account behind a handle as the viewer may see it; 404 when it is not visible."""
-    return require_profile(
-        viewer_id, await people_repository.person_by_handle(db, viewer_id, handle)
-    )
+async def person(db: AsyncSession | Reads, *, viewer_id: uuid.UUID, handle: str) -> Person:
+    """The account behind a handle as the viewer may see it; 404 when it is not visible.
+    On the caller's session, or on the read pool for reads that change nothing."""
+    reads = SessionReads(db) if isinstance(db, AsyncSession) else db
+    found = await people_repository.person_by_handle(reads, viewer_id, handle)
+    return require_profile(viewer_id, found)
 
 
 async def person_by_id(
@@ -81,7 +82,7 @@ async def _own_edge_target(db: AsyncSession, viewer: User, handle: str) -> Perso
     Still 404 when the target blocked the viewer and the viewer holds no edge to undo, so
     the answer never reveals an account that hides from the viewer.
     """
-    found = await people_repository.person_by_handle(db, viewer.id, handle)
+    found = await people_repository.person_by_handle(SessionReads(db), viewer.id, handle)
     if found is None:
         raise UserNotFound(_("No such user."))
     if can_see_profile(viewer.id, found) or found.relation.blocking or found.relation.muting:
@@ -161,7 +162,7 @@ async def people(
 ) -> Page[UserPublic]:
     """A person's followers or followees, as privacy allows; never with a count."""
     owner = require_lists(
-        viewer.id, await people_repository.person_by_handle(db, viewer.id, handle)
+        viewer.id, await people_repository.person_by_handle(SessionReads(db), viewer.id, handle)
     )
     rows = await repository.follow_edges(
         db,

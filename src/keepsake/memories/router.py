@@ -120,16 +120,19 @@ async def delete_memory(memory_id: IdPath, db: DbSession, user: CurrentUser) -> 
 @router.get(
     "/users/{handle}/memories",
     summary="A person's memories that you may see, newest first.",
+    # Written without its model, as the feeds' pages are (`memories.views.card`).
+    response_model=Page[MemoryPublic],
     responses=responses(*AUTH_ERRORS, UserNotFound, invalid=("invalid_cursor",)),
 )
 async def list_memories(
     handle: HandlePath,
-    db: DbSession,
+    reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
-    user: CurrentUser,
+    viewer: CurrentViewer,
     page: Pagination,
-) -> Page[MemoryPublic]:
-    return await service.list_for_person(
-        db, settings=settings, storage=storage, viewer=user, handle=handle, page=page
+) -> Response:
+    shown = await service.list_for_person(
+        reads, settings=settings, storage=storage, viewer_id=viewer.id, handle=handle, page=page
     )
+    return json_response(shown)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,8 @@ from keepsake.memories import repository
 from keepsake.memories.hashtags import parse_hashtags
 from keepsake.memories.models import Clip, Memory
 from keepsake.memories.schemas import MemoryPublic, MemoryUpdate
-from keepsake.pagination import Page, PageRequest
+from keepsake.memories.views import Card, FeedPage
+from keepsake.pagination import PageRequest
 from keepsake.privacy import Person, can_see_memory
 from keepsake.readdb import Reads, SessionReads
 from keepsake.security import utcnow
@@ -31,8 +32,6 @@ from keepsake.storage_jobs import DELETE_MEDIA_TASK
 
 PROCESS_TASK = "memories:process_memory"
 APPEAL_WINDOW = timedelta(days=APPEAL_WINDOW_DAYS)
-# A memory card ready for JSON, as the feeds make it (`feeds.service.Card`).
-Card = dict[str, Any]
 
 
 class FeedCards(Protocol):
@@ -49,7 +48,7 @@ class FeedCards(Protocol):
         memory_id: uuid.UUID,
     ) -> Card | None: ...
 
-    async def person(
+    async def person_page(
         self,
         db: Reads,
         *,
@@ -58,7 +57,7 @@ class FeedCards(Protocol):
         viewer_id: uuid.UUID,
         author_id: uuid.UUID,
         page: PageRequest,
-    ) -> Page[MemoryPublic]: ...
+    ) -> FeedPage: ...
 
 
 class Deleting(Protocol):
@@ -182,21 +181,22 @@ async def delete_memory(db: AsyncSession, *, viewer: User, memory_id: uuid.UUID)
 
 
 async def list_for_person(
-    db: AsyncSession,
+    reads: Reads,
     *,
     settings: Settings,
     storage: Storage,
-    viewer: User,
+    viewer_id: uuid.UUID,
     handle: str,
     page: PageRequest,
-) -> Page[MemoryPublic]:
-    """Two statements: the person (404 when invisible), then the page as the feeds load it."""
-    author = await graph.person(db, viewer_id=viewer.id, handle=handle)
-    return await feed_cards.target.person(
-        SessionReads(db),
+) -> FeedPage:
+    """Two statements on the read pool, outside any transaction: the person (404 when
+    invisible), then the page as the feeds load it."""
+    author = await graph.person(reads, viewer_id=viewer_id, handle=handle)
+    return await feed_cards.target.person_page(
+        reads,
         settings=settings,
         storage=storage,
-        viewer_id=viewer.id,
+        viewer_id=viewer_id,
         author_id=author.id,
         page=page,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from keepsake.config import Settings
 from keepsake.kinds import MemoryStatus
@@ -13,10 +13,20 @@ from keepsake.music.models import MusicTrack
 from keepsake.music.service import shown_track
 from keepsake.storage.base import Storage
 
-
 # What rendering reads, as protocols: a `Memory` or `Clip` row object fits, and so does a
 # feed's row of plain columns, which costs far less to load than mapped objects. Such a row
 # carries enum columns as the driver's text, which the string enums compare equal to.
+# A memory card as plain values: `MemoryPublic`'s shape, ready for JSON.
+Card = dict[str, Any]
+
+
+class FeedPage(TypedDict):
+    """A page of memory cards: `Page[MemoryPublic]`'s shape, ready for JSON."""
+
+    items: list[Card]
+    next_cursor: str | None
+
+
 class MemoryFields(Protocol):
     @property
     def id(self) -> uuid.UUID: ...

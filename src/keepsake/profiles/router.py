@@ -8,7 +8,7 @@ from keepsake.accounts.avatars import InvalidImage
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser, CurrentViewer
 from keepsake.accounts.people import HandlePath
 from keepsake.db import DbSession
-from keepsake.deps import AppSettings, AppStorage, Limiter
+from keepsake.deps import AppReadDb, AppSettings, AppStorage, Limiter
 from keepsake.errors import RateLimited, responses
 from keepsake.media.service import UploadExpired, UploadIncomplete, UploadNotFound, UploadUsed
 from keepsake.pagination import Page, Pagination
@@ -93,11 +93,11 @@ async def note_history(db: DbSession, user: CurrentUser, page: Pagination) -> Pa
 )
 async def get_user(
     handle: HandlePath,
-    db: DbSession,
+    reads: AppReadDb,
     settings: AppSettings,
     storage: AppStorage,
     viewer: CurrentViewer,
 ) -> UserPublic:
     return await service.profile(
-        db, settings=settings, storage=storage, viewer_id=viewer.id, handle=handle
+        reads, settings=settings, storage=storage, viewer_id=viewer.id, handle=handle
     )

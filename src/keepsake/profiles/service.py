@@ -29,6 +29,7 @@ from keepsake.profiles.schemas import (
     UserPublic,
 )
 from keepsake.ratelimit import RateLimiter
+from keepsake.readdb import Reads
 from keepsake.security import utcnow, verify_password
 from keepsake.storage.base import Storage
 from keepsake.storage_jobs import DELETE_MEDIA_TASK
@@ -148,10 +149,11 @@ async def update_me(
 
 
 async def profile(
-    db: AsyncSession, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, handle: str
+    reads: Reads, *, settings: Settings, storage: Storage, viewer_id: uuid.UUID, handle: str
 ) -> UserPublic:
-    """Anyone's public profile, yours included; 404 when hidden from the viewer."""
-    person = await graph.person(db, viewer_id=viewer_id, handle=handle)
+    """Anyone's public profile, yours included; 404 when hidden from the viewer. One
+    statement on the read pool, outside any transaction."""
+    person = await graph.person(reads, viewer_id=viewer_id, handle=handle)
     avatar = await avatars.view(settings, storage, person.avatar_key)
     return UserPublic.of(viewer_id, person, avatar)
 

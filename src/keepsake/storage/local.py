@@ -164,7 +164,8 @@ class LocalStorage:
         self, keys: Sequence[str], *, expires_in: timedelta, viewer: str = ""
     ) -> list[str]:
         expires = media_expiry(expires_in, time.time())
-        return [self._signed_media_url(key, expires, validate_viewer(viewer)) for key in keys]
+        viewer = validate_viewer(viewer)
+        return [self._signed_media_url(key, expires, viewer) for key in keys]
 
     def _sign_media_url(self, key: str, expires: int, viewer: str) -> str:
         validate_key(key)
