@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy import text
 
 from keepsake.readdb import ReadDb, ReadQuery
 from keepsake.search.query import Query
@@ -203,8 +203,12 @@ class Row(Protocol):
 def _page(shape: Shape) -> ReadQuery:
     # A few dozen shapes at most, each compiled once; the people's columns (and their
     # relation to the viewer) come with the same statement, so a page is one round trip.
-    page = text(_PAGE.format(found=_found(shape))).bindparams(bindparam("viewer_id", type_=Uuid()))
-    return ReadQuery.compile(page, *_RUN, "limit")
+    # Blanks collapsed: psycopg parses a statement's placeholders afresh on every run when
+    # it is longer than 4096 bytes (`MAX_CACHED_STATEMENT_LENGTH`), and the handle shape's
+    # indented SQL was 4.7 kB.
+    sql = " ".join(_PAGE.format(found=_found(shape)).split())
+    # No `::UUID` after each of the two dozen `viewer_id`s: psycopg sends a UUID as one.
+    return ReadQuery.compile(text(sql), *_RUN, "limit")
 
 
 def parameters(
