@@ -1,16 +1,21 @@
 """Requests/s and p99 of `GET /v1/search/people` at 100,000 people on one core.
 
-Run: `.venv/bin/python bench/search.py [--people 100000] [--seconds 10] [--rounds 2]`.
-It starts a throw-away embedded PostgreSQL, writes the people straight into `users`
-(three-syllable Korean names drawn from common syllables, handles `p000001`…; the
-triggers of migration 0012 index them as sign-up would), signs up the searcher through
-the API, follows 50 of them, and runs VACUUM ANALYZE. It then serves Keepsake (one
-uvicorn worker, job worker off) pinned to CPU 0 together with PostgreSQL, and loads it
-with `wrk` pinned to CPU 1, for a two-syllable Hangul query and a handle prefix. Rounds
-alternate; medians are printed. Beside each figure: the machine's load average (the
-machine may be shared) and the CPU time server and PostgreSQL spent per request, which
-says what one quiet core would serve. Targets 127.0.0.1 only, stops by itself. Needs
-`wrk` and `taskset`.
+Run: `.venv/bin/python bench/search.py [--people 100000] [--seconds 10] [--rounds 2]
+[--against REF] [--folder DIR]`.
+It starts an embedded PostgreSQL, writes the people straight into `users` (three-syllable
+Korean names drawn from common syllables, handles `p000001`…; the triggers of migration
+0012 index them as sign-up would), signs up the searcher through the API, follows 50 of
+them, and runs VACUUM ANALYZE. It then serves Keepsake (one uvicorn worker, job worker
+off) pinned to CPU 0 together with PostgreSQL, and loads it with `wrk` pinned to CPU 1,
+for a two-syllable Hangul query and a handle prefix. Rounds alternate; medians are
+printed. Beside each figure: the machine's load average (the machine may be shared) and
+the CPU time the API process and PostgreSQL each spent per request, which says what one
+quiet core would serve and varies far less than requests/s on a busy machine.
+
+`--against REF` serves the `src/` of git revision REF as well (through PYTHONPATH, same
+database), interleaved with this tree's round by round: an A/B comparison. `--folder DIR`
+keeps the database there and reuses it on the next run (no seeding). Targets 127.0.0.1
+only, stops by itself. Needs `wrk` and `taskset`.
 """
 
 from __future__ import annotations
@@ -31,14 +36,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from profile_read import (  # noqa: E402 - beside this script
-    BIN,
-    LOAD_CPU,
-    SERVER_CPU,
-    grab,
-    post_json,
-    served,
-)
+from loadgen import Run, Target, ensure_wrk, wrk  # noqa: E402 - beside this script
+from profile_read import BIN, SERVER_CPU, post_json, served  # noqa: E402
 
 from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
 from keepsake.migrate import upgrade  # noqa: E402
@@ -46,38 +45,7 @@ from keepsake.migrate import upgrade  # noqa: E402
 SYLLABLES = "김이박최정강조윤장임한오서신권황안송류홍민지서현준우예진수하은도연유나영성호재"
 QUERIES = {"two syllables": "민지", "handle prefix": "p0123"}
 SEARCHER = {"email": "searcher@example.com", "password": "a quiet walk by the sea"}
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU of these processes and their children (PostgreSQL's backends)."""
-    total = 0.0
-    for pid in pids:
-        root = psutil.Process(pid)
-        for process in [root, *root.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-    return total
-
-
-def load(url: str, seconds: int, token: str, pids: list[int]) -> tuple[float, str, float]:
-    """(requests/s, p99, CPU ms per request) of `wrk` on `url`; any answer but 200 fails."""
-    command = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"]
-    before = cpu_seconds(pids)
-    output = subprocess.run(  # noqa: S603 - fixed programs, loopback URL
-        [*command, "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    spent = cpu_seconds(pids) - before
-    if "Non-2xx" in output:
-        raise RuntimeError(f"answers other than 200:\n{output}")
-    requests = int(grab(r"(\d+) requests in", output))
-    rate = float(grab(r"Requests/sec:\s+([\d.]+)", output))
-    return rate, grab(r"^\s+99%\s+(\S+)", output), spent * 1000 / requests
+SEEDED = "seeded"  # a file in --folder once its database holds the people
 
 
 def seed(url: str, base: str, people: int) -> None:
@@ -102,7 +70,7 @@ def seed(url: str, base: str, people: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def pin_postgres(folder: Path) -> int:
+def pin_postgres(folder: Path) -> None:
     """PostgreSQL shares the server's core: the figure is for both together."""
     postmaster = (folder / "postgres" / "postmaster.pid").read_text().split()[0]
     subprocess.run(  # noqa: S603 - fixed program, our own child's pid
@@ -110,7 +78,29 @@ def pin_postgres(folder: Path) -> int:
         check=True,
         capture_output=True,
     )
-    return int(postmaster)
+
+
+def exported(ref: str, into: Path) -> Path:
+    """`src/` (and the migrations it finds beside it) of git revision `ref`, under `into`."""
+    shutil.rmtree(into, ignore_errors=True)
+    into.mkdir()
+    archive = subprocess.run(  # noqa: S603 - fixed program, a revision the caller named
+        ["git", "archive", ref, "src", "migrations"],  # noqa: S607
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    # Fixed program; the folder is our own.
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)  # noqa: S603, S607
+    return into / "src"
+
+
+def show(label: str, name: str, run: Run) -> str:
+    return (
+        f"{label:8} {name:14} {run.rps:6.0f} req/s  p99 {run.p99_ms:6.1f} ms"
+        f"  API {run.api_cpu_us:5.0f} µs  PG {run.pg_cpu_us:5.0f} µs per request"
+        f"  errors {run.errors}"
+    )
 
 
 def main() -> None:
@@ -118,11 +108,16 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10, help="per round")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--against", help="a git revision to compare with, round by round")
+    parser.add_argument("--folder", type=Path, help="keep the database here, reuse it")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("install wrk first: apt-get install -y wrk")
-    folder = Path(tempfile.mkdtemp(prefix="keepsake-search-bench-"))
-    results: dict[str, list[tuple[float, str, float]]] = {name: [] for name in QUERIES}
+    ensure_wrk()
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="keepsake-search-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    variants = {"this": os.environ.get("PYTHONPATH", "")}
+    if args.against:
+        variants[args.against] = str(exported(args.against, folder / "against"))
+    results: dict[tuple[str, str], list[Run]] = {}
     with EmbeddedPostgres(folder).running() as url:
         upgrade(url)
         env = {
@@ -133,29 +128,35 @@ def main() -> None:
             "KEEPSAKE_RATE_LIMIT_SEARCH_PER_ACCOUNT": str(10**9),
         }
         keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
-        with served(keepsake, env, "/readyz") as base:
-            seed(url, base, args.people)
-        postgres = pin_postgres(folder)
-        for _ in range(args.rounds):
+        if not (folder / SEEDED).exists():
             with served(keepsake, env, "/readyz") as base:
-                # Signed in afresh each round: access tokens outlive a round, not a run.
-                token = post_json(f"{base}/v1/auth/login", SEARCHER)["tokens"]["access_token"]
-                server = [p.pid for p in psutil.Process().children() if p.name() == "keepsake"]
-                for name, q in QUERIES.items():
-                    target = f"{base}/v1/search/people?q={urllib.parse.quote(q)}"
-                    load(target, 2, token, [*server, postgres])
-                    results[name].append(load(target, args.seconds, token, [*server, postgres]))
-                    print(f"{name:14} {results[name][-1]}  load {os.getloadavg()[0]:.1f}")
-    shutil.rmtree(folder, ignore_errors=True)
-    for name, runs in results.items():
-        for rate, p99, cpu_ms in runs:
-            print(
-                f"{name:14} q={QUERIES[name]:6} {rate:7.0f} req/s  p99 {p99:>8}"
-                f"  CPU {cpu_ms:.2f} ms/request (server + PostgreSQL)"
-            )
+                seed(url, base, args.people)
+            (folder / SEEDED).touch()
+        pin_postgres(folder)
+        for _ in range(args.rounds):
+            for label, path in variants.items():
+                with served(keepsake, {**env, "PYTHONPATH": path}, "/readyz") as base:
+                    # Signed in afresh each round: access tokens outlive a round, not a run.
+                    token = post_json(f"{base}/v1/auth/login", SEARCHER)["tokens"]["access_token"]
+                    server = next(
+                        p.pid for p in psutil.Process().children() if p.name() == "keepsake"
+                    )
+                    for name, q in QUERIES.items():
+                        url_q = f"{base}/v1/search/people?q={urllib.parse.quote(q)}"
+                        target = Target(name, url_q, server)
+                        wrk(target, 2, token, folder)
+                        run = wrk(target, args.seconds, token, folder)
+                        results.setdefault((label, name), []).append(run)
+                        print(f"{show(label, name, run)}  load {os.getloadavg()[0]:.1f}")
+    if not args.folder:
+        shutil.rmtree(folder, ignore_errors=True)
+    for (label, name), runs in results.items():
         print(
-            f"median {name}: {statistics.median(r[0] for r in runs):.0f} req/s,"
-            f" {statistics.median(r[2] for r in runs):.2f} ms CPU/request"
+            f"median {label:8} {name:14} q={QUERIES[name]:6}"
+            f" {statistics.median(r.rps for r in runs):6.0f} req/s"
+            f"  p99 {statistics.median(r.p99_ms for r in runs):6.1f} ms"
+            f"  API {statistics.median(r.api_cpu_us for r in runs):5.0f} µs"
+            f"  PG {statistics.median(r.pg_cpu_us for r in runs):5.0f} µs per request"
         )
 
 

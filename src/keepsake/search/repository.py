@@ -16,13 +16,10 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
+from typing import Protocol, cast
 
-from sqlalchemy import Integer, Text, Uuid, column, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
-from keepsake.accounts.models import User
-from keepsake.graph.people_repository import PERSON_COLUMNS, person_of
-from keepsake.privacy import Person
 from keepsake.readdb import ReadDb, ReadQuery
 from keepsake.search.query import Query
 
@@ -53,12 +50,6 @@ class Position:
 
     rank: int
     handle_key: str
-
-
-@dataclass(frozen=True)
-class Found:
-    person: Person
-    position: Position
 
 
 @dataclass(frozen=True)
@@ -171,21 +162,53 @@ _RUN = (
 _LAST_CHAR = chr(0x10FFFF)
 
 
+# The page's people with what `UserPublic` shows of their relation to the viewer, and no
+# more: the visibility rules above already left out blocks either way and inactive
+# accounts, so of `PERSON_COLUMNS`' six relation subqueries per row three are needed.
+# `relationship` is `keepsake.privacy.relationship` (the viewer is never among the rows).
+_PAGE = """
+    SELECT u.id, u.handle, u.display_name, u.bio, u.note, u.avatar_key, u.is_private,
+        CASE (SELECT f.state FROM follows AS f
+                WHERE f.follower_id = :viewer_id AND f.followee_id = u.id)
+            WHEN 'active' THEN 'following' WHEN 'requested' THEN 'requested' ELSE 'none'
+        END AS relationship,
+        EXISTS (SELECT 1 FROM follows AS f WHERE f.follower_id = u.id
+            AND f.followee_id = :viewer_id AND f.state = 'active') AS follows_you,
+        EXISTS (SELECT 1 FROM mutes AS m
+            WHERE m.muter_id = :viewer_id AND m.muted_id = u.id) AS muted,
+        found.rank, found.handle_key
+    FROM ({found}) AS found JOIN users AS u ON u.id = found.id
+    ORDER BY found.rank, found.handle_key
+"""
+
+
+class Row(Protocol):
+    """One row of a page: a person as `UserPublic` shows them, and their `Position`."""
+
+    id: uuid.UUID
+    handle: str
+    display_name: str
+    bio: str
+    note: str
+    avatar_key: str | None
+    is_private: bool
+    relationship: str
+    follows_you: bool
+    muted: bool
+    rank: int
+    handle_key: str
+
+
 @functools.cache
 def _page(shape: Shape) -> ReadQuery:
     # A few dozen shapes at most, each compiled once; the people's columns (and their
     # relation to the viewer) come with the same statement, so a page is one round trip.
-    found = (
-        text(_found(shape))
-        .columns(column("id", Uuid()), column("rank", Integer()), column("handle_key", Text()))
-        .subquery("found")
-    )
-    page = (
-        select(*PERSON_COLUMNS, found.c.rank, found.c.handle_key)
-        .join_from(User, found, User.id == found.c.id)
-        .order_by(found.c.rank, found.c.handle_key)
-    )
-    return ReadQuery.compile(page, *_RUN, "limit")
+    # Blanks collapsed: psycopg parses a statement's placeholders afresh on every run when
+    # it is longer than 4096 bytes (`MAX_CACHED_STATEMENT_LENGTH`), and the handle shape's
+    # indented SQL was 4.7 kB.
+    sql = " ".join(_PAGE.format(found=_found(shape)).split())
+    # No `::UUID` after each of the two dozen `viewer_id`s: psycopg sends a UUID as one.
+    return ReadQuery.compile(text(sql), *_RUN, "limit")
 
 
 def parameters(
@@ -206,22 +229,29 @@ def parameters(
 
 async def people(
     db: ReadDb, query: Query, *, viewer_id: uuid.UUID, after: Position | None, limit: int
-) -> list[Found]:
-    """Up to `limit` matches after `after`, in result order, read outside any transaction."""
+) -> list[Row]:
+    """Up to `limit` matches after `after`, in result order, read outside any transaction.
+
+    The rows go to the response as they are: a page builds no object per person.
+    """
     params = parameters(query, viewer_id=viewer_id, after=after, limit=limit)
-    rows = await _page(Shape.of(query, after)).all(db, **params)
-    width = len(PERSON_COLUMNS)
-    return [Found(person_of(row), Position(row[width], row[width + 1])) for row in rows]
+    return cast(list[Row], await _page(Shape.of(query, after)).all(db, **params))
 
 
-async def recent_tags(db: AsyncSession, prefix: str, *, limit: int) -> list[str]:
-    """Tags starting with `prefix`, most recently used first."""
-    pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
-    rows = await db.execute(
-        text(
-            "SELECT tag FROM hashtags WHERE tag LIKE :pattern"
-            " ORDER BY last_used_at DESC, tag LIMIT :limit"
-        ),
-        {"pattern": pattern, "limit": limit},
-    )
+# A range, as `_by_handle` reads handles: the prepared plan bounds its index scan by it
+# whatever the prefix, and `%` and `_` in a tag need no escaping.
+_RECENT_TAGS = ReadQuery.compile(
+    text(
+        "SELECT tag FROM hashtags WHERE tag >= :prefix AND tag < :past_prefix"
+        " ORDER BY last_used_at DESC, tag LIMIT :limit"
+    ),
+    "prefix",
+    "past_prefix",
+    "limit",
+)
+
+
+async def recent_tags(db: ReadDb, prefix: str, *, limit: int) -> list[str]:
+    """Tags starting with `prefix`, most recently used first: one statement, no transaction."""
+    rows = await _RECENT_TAGS.all(db, prefix=prefix, past_prefix=prefix + _LAST_CHAR, limit=limit)
     return [row[0] for row in rows]

@@ -8,15 +8,11 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from keepsake.accounts import avatars
-from keepsake.accounts.models import User
 from keepsake.config import Settings
 from keepsake.errors import Invalid
 from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
-from keepsake.privacy import Person, relationship
 from keepsake.ratelimit import RateLimiter
 from keepsake.readdb import ReadDb
 from keepsake.search import repository
@@ -57,22 +53,23 @@ async def _count(settings: Settings, limiter: RateLimiter, viewer_id: uuid.UUID)
     )
 
 
-async def _shown(
-    settings: Settings, storage: Storage, viewer_id: uuid.UUID, person: Person
-) -> dict[str, Any]:
+async def _shown(settings: Settings, storage: Storage, row: repository.Row) -> dict[str, Any]:
     """`UserPublic` as plain values: the page skips the model (see `keepsake.jsonbody`)."""
-    avatar = await avatars.view(settings, storage, person.avatar_key)
+    avatar = None
+    if row.avatar_key is not None:
+        view = await avatars.view(settings, storage, row.avatar_key)
+        avatar = view.model_dump() if view else None
     return {
-        "id": person.id,
-        "handle": person.handle,
-        "display_name": person.display_name,
-        "bio": person.bio,
-        "note": person.note,
-        "avatar": avatar.model_dump() if avatar else None,
-        "is_private": person.is_private,
-        "relationship": relationship(viewer_id, person),
-        "follows_you": person.relation.follows_viewer,
-        "muted": person.relation.muting,
+        "id": row.id,
+        "handle": row.handle,
+        "display_name": row.display_name,
+        "bio": row.bio,
+        "note": row.note,
+        "avatar": avatar,
+        "is_private": row.is_private,
+        "relationship": row.relationship,
+        "follows_you": row.follows_you,
+        "muted": row.muted,
     }
 
 
@@ -96,17 +93,20 @@ async def people(
     await _count(settings, limiter, viewer_id)
     found = await repository.people(db, query, viewer_id=viewer_id, after=after, limit=limit + 1)
     page = found[:limit]
-    items = [await _shown(settings, storage, viewer_id, match.person) for match in page]
-    next_cursor = encode_cursor(page[-1].position) if len(found) > limit else None
+    items = [await _shown(settings, storage, row) for row in page]
+    next_cursor = None
+    if len(found) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(Position(last.rank, last.handle_key))
     return {"items": items, "next_cursor": next_cursor}
 
 
 async def hashtags(
-    db: AsyncSession,
+    db: ReadDb,
     *,
     settings: Settings,
     limiter: RateLimiter,
-    viewer: User,
+    viewer_id: uuid.UUID,
     q: str,
     limit: int,
 ) -> HashtagList:
@@ -117,6 +117,6 @@ async def hashtags(
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
         raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
-    await _count(settings, limiter, viewer.id)
+    await _count(settings, limiter, viewer_id)
     tags = await repository.recent_tags(db, prefix, limit=limit)
     return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])
