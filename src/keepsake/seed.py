@@ -60,6 +60,8 @@ class SeedPlan:
     max_follows: int | None = None
     # Clap rows (one person's claps for one memory); None means three per memory.
     claps: int | None = None
+    # Every seeded time is this long ago or less; None: when the seed starts.
+    now: datetime | None = None
 
 
 @dataclass
@@ -87,7 +89,7 @@ class Seeder:
         self.result = SeedResult(bulk=bulk)
         self.conflict = "" if bulk else " ON CONFLICT DO NOTHING"
         self.params: dict[str, Any] = {
-            "now": datetime.now(UTC),
+            "now": plan.now or datetime.now(UTC),
             "users": plan.users,
             "phrases": PHRASES,
         }
