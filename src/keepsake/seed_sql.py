@@ -164,9 +164,12 @@ SELECT author_id, count(*)::int AS fans FROM seed_fans GROUP BY author_id;
 
 # Only memories others may clap for, and only by people who may see them: anyone for a
 # public memory of a public account, otherwise an active follower. A few memories gather
-# most claps (Zipf 0.8 over a shuffle); each memory's clappers are distinct by
-# construction (a run of its author's followers, then of accounts), mostly followers.
-# 20 % more candidates than asked, deduplicated, then the asked number kept at random.
+# most claps (Zipf 0.8 over a shuffle). A memory only followers see takes at most its
+# author's followers (most authors have few); what those cannot take goes to the public
+# ones, pro rata. Each memory's clappers are distinct by construction (a run of its
+# author's followers, then of accounts), mostly followers. 25 % more candidates than
+# asked (rounded at random, so that a million small shares do not round up), then the
+# asked number of distinct pairs, at random.
 CLAPS = """
 WITH open_ AS (
     SELECT s.n, m.id, m.author_id, m.created_at, coalesce(c.fans, 0) AS fans,
@@ -176,10 +179,20 @@ WITH open_ AS (
     JOIN users AS u ON u.id = m.author_id
     LEFT JOIN seed_fan_counts AS c ON c.author_id = m.author_id
     WHERE m.status = 'ready' AND m.visibility IN ('public', 'followers')
-), sized AS (
-    SELECT o.*, least(ceil(:total * 1.2 * power(o.rank, -0.8) / sum(power(o.rank, -0.8))
-        OVER ())::int, CASE WHEN o.anyone THEN :users - 1 ELSE o.fans END) AS c
+), wanted AS (
+    SELECT o.*, :total * 1.25 * power(o.rank, -0.8) / sum(power(o.rank, -0.8)) OVER () AS want,
+        pg_temp.seed_unit(o.n, 29) AS jitter
     FROM open_ AS o
+), restricted AS (
+    SELECT w.*, sum(CASE WHEN NOT w.anyone THEN least(floor(w.want + w.jitter), w.fans) END)
+            OVER () AS taken,
+        sum(CASE WHEN w.anyone THEN w.want END) OVER () AS open_want
+    FROM wanted AS w
+), sized AS (
+    SELECT r.*, CASE WHEN r.anyone THEN least(floor(greatest(0, :total * 1.25 - r.taken)
+            * r.want / r.open_want + r.jitter)::int, :users - 1)
+        ELSE least(floor(r.want + r.jitter)::int, r.fans) END AS c
+    FROM restricted AS r
 ), split AS (
     SELECT z.*, CASE WHEN z.anyone THEN least(z.fans, ceil(0.8 * z.c)::int) ELSE z.c END
         AS from_fans

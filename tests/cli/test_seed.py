@@ -128,7 +128,7 @@ async def test_admin_seed_command_prints_progress_and_the_password(database_url:
         again = await asyncio.to_thread(keepsake.run, *args, env=env)
 
     assert first.returncode == 0, first.stderr
-    assert "keepsake: seeding users 12/12…" in first.stderr
+    assert "keepsake: seeding users 12/12: 12 rows in " in first.stderr
     assert "added 12 users" in first.stderr
     assert repr(SEED_PASSWORD) in first.stderr
     assert again.returncode == 0, again.stderr
