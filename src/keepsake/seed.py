@@ -68,8 +68,6 @@ class SeedPlan:
 class SeedResult:
     inserted: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    # Each step's label and seconds, in order.
-    phases: list[tuple[str, float]] = field(default_factory=list)
     bulk: bool = False
 
 
@@ -94,22 +92,19 @@ class Seeder:
             "phrases": PHRASES,
         }
 
-    async def step(self, label: str, sql: str, table: str | None, **params: Any) -> int:
+    async def step(self, label: str, sql: str, table: str | None, **params: Any) -> None:
         """Runs one statement; prints its rows, seconds and rows per second."""
         started = time.monotonic()
         result = await self.conn.execute(text(sql), {**self.params, **params})
         rows, seconds = max(result.rowcount, 0), time.monotonic() - started
         if table is not None:
             self.result.inserted[table] = self.result.inserted.get(table, 0) + rows
-        self.result.phases.append((label, seconds))
         rate = rows / seconds if seconds > 0 else 0.0
         self.progress(f"seeding {label}: {rows:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s)")
-        return rows
 
     async def script(self, label: str, sql: str) -> None:
         started = time.monotonic()
         await self.conn.exec_driver_sql(sql)
-        self.result.phases.append((label, time.monotonic() - started))
         self.progress(f"seeding {label}: {time.monotonic() - started:.1f} s")
 
     async def commit(self) -> None:
@@ -117,13 +112,14 @@ class Seeder:
         if self.conflict:
             await self.conn.commit()
 
-    def ranges(self, total: int) -> list[tuple[int, int]]:
-        size = total if not self.conflict else BATCH
+    def ranges(self, total: int, batch: int) -> list[tuple[int, int]]:
+        """[lo, hi) ranges of row numbers: all at once in bulk, else `batch` at a time."""
+        size = max(1, batch if self.conflict else total)
         return [(lo, min(lo + size, total)) for lo in range(0, total, size)]
 
     async def users(self, password_hash: str) -> None:
         params = {"names": NAMES, "password_hash": password_hash, "domain": EMAIL_DOMAIN}
-        for lo, hi in self.ranges(self.plan.users):
+        for lo, hi in self.ranges(self.plan.users, BATCH):
             label = f"users {hi}/{self.plan.users}"
             await self.step(label, seed_sql.USERS + self.conflict, "users", lo=lo, hi=hi, **params)
             await self.commit()
@@ -138,9 +134,7 @@ class Seeder:
             **_shuffle(plan.users, 1),
         }
         # Someone following thousands makes a batch of thousands of rows on their own.
-        size = max(1, BATCH // (4 * plan.follows_per_user))
-        for lo in range(0, plan.users, size if self.conflict else plan.users):
-            hi = min(plan.users, lo + (size if self.conflict else plan.users))
+        for lo, hi in self.ranges(plan.users, BATCH // (4 * plan.follows_per_user)):
             label = f"follows of users {hi}/{plan.users}"
             await self.step(
                 label, seed_sql.FOLLOWS + self.conflict, "follows", lo=lo, hi=hi, **params
@@ -159,9 +153,7 @@ class Seeder:
         )
         await self.conn.exec_driver_sql("CREATE INDEX ON seed_memories (n); ANALYZE seed_memories")
         sizes = {"clip_seconds": CLIP_SECONDS, "width": CLIP_SIZE[0], "height": CLIP_SIZE[1]}
-        step = total if not self.conflict else BATCH // 4
-        for lo in range(0, total, max(step, 1)):
-            hi = min(total, lo + step)
+        for lo, hi in self.ranges(total, BATCH // 4):
             for table, sql in (
                 ("memories", seed_sql.MEMORIES),
                 ("clips", seed_sql.CLIPS),
@@ -216,9 +208,6 @@ async def seed(
                     await seeder.step(table, sql, None)
                 restore_started = time.monotonic()
                 await seed_bulk.restore(conn, deferred)
-                seeder.result.phases.append(
-                    ("indexes and keys", time.monotonic() - restore_started)
-                )
                 progress(f"seeding indexes and keys: {time.monotonic() - restore_started:.1f} s")
             await conn.commit()
         finally:
@@ -230,7 +219,6 @@ async def seed(
         analyze_started = time.monotonic()
         await conn.exec_driver_sql(f"ANALYZE {', '.join((*SEEDED_TABLES, *DERIVED_TABLES))}")
         await conn.commit()
-        seeder.result.phases.append(("analyze", time.monotonic() - analyze_started))
         progress(f"seeding analyze: {time.monotonic() - analyze_started:.1f} s")
     seeder.result.seconds = time.monotonic() - started
     return seeder.result
