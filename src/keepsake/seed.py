@@ -202,6 +202,10 @@ async def seed(
             await seeder.users(password_hash)
             await seeder.follows()
             await seeder.memories()
+            if bulk:
+                # Tables loaded in this transaction have no statistics yet: without them
+                # the claps and rebuild statements were planned as nested loops.
+                await seeder.script("statistics", f"ANALYZE {', '.join(SEEDED_TABLES[:-1])}")
             await seeder.claps()
             if deferred is not None:
                 for table, sql in seed_bulk.REBUILD:
