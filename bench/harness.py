@@ -121,7 +121,7 @@ def seed_database(url: str, folder: Path, plan: SeedPlan) -> float:
         engine = create_engine(url, pool_size=1)
         try:
             storage = build_storage(Settings(data_dir=folder))
-            result = await seed(engine, storage, plan, lambda line: None)
+            result = await seed(engine, storage, plan, lambda line: print(line, flush=True))
             # Now rather than by autovacuum in the middle of a round, where its CPU would
             # count as the requests'.
             async with engine.connect() as conn:

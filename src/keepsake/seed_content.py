@@ -8,8 +8,6 @@ variants are stored once under `seed/` and shared by every seeded clip.
 
 from __future__ import annotations
 
-import itertools
-import random
 import tempfile
 import uuid
 from fractions import Fraction
@@ -23,7 +21,7 @@ from PIL import Image
 from keepsake.storage.base import Storage
 
 EMAIL_DOMAIN = "seed.example.com"
-_NAMESPACE = uuid.UUID("6f1f4c6e-8d0a-4f0e-9b7e-5eed5eed5eed")
+NAMESPACE = uuid.UUID("6f1f4c6e-8d0a-4f0e-9b7e-5eed5eed5eed")
 CLIP_SIZE = (180, 320)
 CLIP_SECONDS = 1.0
 MEDIA_VARIANTS = 3
@@ -51,17 +49,6 @@ TAGS = [
     *("walk", "sunset", "coffee", "home", "rain", "friends", "snow", "sea", "garden"),
     *("cooking", "dog", "cat", "morning", "music", "bike", "books", "market", "autumn"),
 ]
-
-
-def rng(key: str) -> random.Random:
-    """A generator seeded by `key`: the same row comes out of every run."""
-    return random.Random(key)  # noqa: S311 - reproducible test data, not secrets
-
-
-def caption(r: random.Random) -> str:
-    """A phrase and 0–3 hashtags, popular ones far more often (Pareto over `TAGS`)."""
-    tags = {TAGS[min(int(r.paretovariate(1.0)) - 1, len(TAGS) - 1)] for _ in range(r.randrange(4))}
-    return " ".join([r.choice(PHRASES), *(f"#{tag}" for tag in sorted(tags))])
 
 
 def media_keys(variant: int) -> tuple[str, str]:
@@ -113,11 +100,5 @@ def email(n: int) -> str:
 
 
 def seed_id(kind: str, key: int | str) -> uuid.UUID:
-    return uuid.uuid5(_NAMESPACE, f"{kind}:{key}")
-
-
-def power_law(count: int, r: random.Random, exponent: float) -> tuple[list[int], list[float]]:
-    """0..count-1 in a shuffled popularity order, and cumulative Zipf weights by rank."""
-    order = list(range(count))
-    r.shuffle(order)
-    return order, list(itertools.accumulate((rank + 1) ** -exponent for rank in range(count)))
+    """As `pg_temp.seed_id` computes it in SQL (`keepsake.seed_sql`), where rows are made."""
+    return uuid.uuid3(NAMESPACE, f"{kind}:{key}")
