@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from keepsake.db import libpq_url
 from keepsake.feeds import repository
-from keepsake.readdb import ReadQuery
+from keepsake.readdb import ReadQuery, read_pool
+from tests.fixtures.plans import explained, scans
 
 WATCHED = {"memories", "home_timeline", "claps", "follows"}
 # Followees per reader; each of a reader's followees posted `history` memories.
@@ -78,18 +79,9 @@ def user(n: int) -> uuid.UUID:
     return md5_id(f"user{n}")
 
 
-def scans(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", []):
-        yield from scans(child)
-
-
 async def rows_read(conn: AsyncConnection, name: str, **values: Any) -> int:
     """Rows of the watched tables the statement read; fails on a sequential scan of one."""
-    query = STATEMENTS[name]
-    sql = "EXPLAIN (ANALYZE, FORMAT JSON) " + query.sql
-    raw = await conn.exec_driver_sql(sql, {**query.fixed, **values})
-    plan = raw.scalar_one()[0]["Plan"]
+    plan = await explained(conn, STATEMENTS[name], values)
     read = 0
     for node in scans(plan):
         if node.get("Relation Name") not in WATCHED:
@@ -114,20 +106,29 @@ async def test_feed_plans_use_indexes_and_stay_flat(engine: AsyncEngine) -> None
         await conn.execute(text("SET LOCAL enable_seqscan = off"))
         short_author, long_author = user(2), user(2 + FOLLOWEES)
         memory = md5_id(f"memory{2 + FOLLOWEES}:{LONG}")
-        for name in ("explore", "hashtag", "one"):
-            values = {**PAGE, "viewer_id": user(0), "tag": "plans", "memory_id": memory}
-            await rows_read(conn, name, **values)
-        read = {
-            name: [
-                await rows_read(conn, name, **PAGE, viewer_id=viewer, author_id=author)
-                for viewer, author in ((user(0), short_author), (user(1), long_author))
-            ]
-            for name in ("home", "person")
-        }
-    for name, (short, long) in read.items():
-        # A page of 21 from authors who posted 20 or 400 each: the same work, give or
-        # take the probes of a few more skipped rows.
-        assert long <= 1.5 * short + 50, (name, short, long)
-    # Nor with the number of people followed: about a page's rows and their probes,
-    # where a merge of 40 followees' newest memories reads some 40 × 21.
-    assert max(read["home"]) <= 12 * LIMIT, read
+        # Custom plans first, then the generic ones the read pool is set to use.
+        for plan_mode in ("force_custom_plan", "force_generic_plan"):
+            await conn.execute(text(f"SET LOCAL plan_cache_mode = {plan_mode}"))
+            for name in ("explore", "hashtag", "one"):
+                values = {**PAGE, "viewer_id": user(0), "tag": "plans", "memory_id": memory}
+                await rows_read(conn, name, **values)
+            read = {
+                name: [
+                    await rows_read(conn, name, **PAGE, viewer_id=viewer, author_id=author)
+                    for viewer, author in ((user(0), short_author), (user(1), long_author))
+                ]
+                for name in ("home", "person")
+            }
+            for name, (short, long) in read.items():
+                # A page of 21 from authors who posted 20 or 400 each: the same work, give
+                # or take the probes of a few more skipped rows.
+                assert long <= 1.5 * short + 50, (plan_mode, name, short, long)
+            # Nor with the number of people followed: about a page's rows and their
+            # probes, where a merge of 40 followees' newest memories reads some 40 × 21.
+            assert max(read["home"]) <= 12 * LIMIT, (plan_mode, read)
+
+
+async def test_the_read_pool_runs_the_generic_plans_checked_above(database_url: str) -> None:
+    async with read_pool(libpq_url(database_url), size=1) as pool, pool.connection() as conn:
+        mode = await (await conn.execute("SHOW plan_cache_mode")).fetchone()
+    assert mode == ("force_generic_plan",)

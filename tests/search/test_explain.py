@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.search import repository
 from keepsake.search.query import parse
+from tests.fixtures.plans import explained, scans
 
 PEOPLE = 20_000
 # Syllables common in Korean names, so one- and two-syllable queries match many people.
@@ -32,13 +33,23 @@ async def test_people_search_reads_indexes(engine: AsyncEngine) -> None:
             {"s": SYLLABLES, "n": PEOPLE},
         )
         await conn.execute(text("ANALYZE users, user_search_grams, follows, blocks"))
-        for q in QUERIES:
-            query = parse(q)
-            assert query is not None
-            params = repository.parameters(query, viewer_id=uuid.uuid4(), after=None, limit=21)
-            statement = repository.statement(query, None)
-            plan = "\n".join(
-                row[0] for row in await conn.execute(text("EXPLAIN " + statement), params)
-            )
-            assert "Seq Scan on users" not in plan, (q, plan)
-            assert "user_search_grams_pkey" in plan or "ix_users_handle_key" in plan, (q, plan)
+        # Planned for each query, then once for any (the read pool's prepared plans).
+        for plan_mode in ("force_custom_plan", "force_generic_plan"):
+            await conn.execute(text(f"SET LOCAL plan_cache_mode = {plan_mode}"))
+            for q in QUERIES:
+                query = parse(q)
+                assert query is not None
+                params = repository.parameters(query, viewer_id=uuid.uuid4(), after=None, limit=21)
+                plan = await explained(conn, repository.page_query(query, None), params)
+                nodes = list(scans(plan))
+                assert not [
+                    n
+                    for n in nodes
+                    if n["Node Type"] == "Seq Scan" and n["Relation Name"] == "users"
+                ], (plan_mode, q, plan)
+                indexes = {n.get("Index Name") for n in nodes}
+                assert indexes & {"user_search_grams_pkey", "ix_users_handle_key"}, (
+                    plan_mode,
+                    q,
+                    plan,
+                )

@@ -145,9 +145,9 @@ def _found(shape: Shape) -> str:
     )
 
 
-def statement(query: Query, after: Position | None) -> str:
-    """The SQL finding a page's ids: only the ranks at or past the cursor, each resumed after it."""
-    return _found(Shape.of(query, after))
+def page_query(query: Query, after: Position | None) -> ReadQuery:
+    """The statement `people` runs for this query's shape."""
+    return _page(Shape.of(query, after))
 
 
 _RUN = (
@@ -235,7 +235,7 @@ async def people(
     The rows go to the response as they are: a page builds no object per person.
     """
     params = parameters(query, viewer_id=viewer_id, after=after, limit=limit)
-    return cast(list[Row], await _page(Shape.of(query, after)).all(db, **params))
+    return cast(list[Row], await page_query(query, after).all(db, **params))
 
 
 # A range, as `_by_handle` reads handles: the prepared plan bounds its index scan by it
