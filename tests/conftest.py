@@ -28,6 +28,7 @@ from keepsake.migrate import upgrade
 from keepsake.models import metadata
 from keepsake.worker import in_process_worker, job_resources
 from keepsake.write_limits import Write
+from tests.fixtures.keepsake_cli import Keepsake, keepsake_runner
 from tests.fixtures.polling import eventually
 
 PASSWORD = "a quiet walk by the sea"
@@ -134,6 +135,13 @@ async def worker(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     async with in_process_worker(job_resources(state.settings, state.sessionmaker, state.storage)):
         yield
+
+
+@pytest.fixture
+def keepsake() -> Iterator[Keepsake]:
+    """The `keepsake` command on a fresh data folder, for process-level tests."""
+    with keepsake_runner() as runner:
+        yield runner
 
 
 @pytest.fixture
