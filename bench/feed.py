@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -43,7 +42,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from profile_read import BIN, LOAD_CPU, served, wrk  # noqa: E402 - beside this script
+from profile_read import LOAD_CPU, wrk  # noqa: E402 - beside this script
+from serving import BARE, KEEPSAKE, served, server_env  # noqa: E402
 from tests.fixtures.media_factory import write_video  # noqa: E402
 
 from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
@@ -235,12 +235,6 @@ class Round:
     postgres_ms: float
 
 
-def server_process(marker: str) -> psutil.Process:
-    """Our one served child (`taskset` execs the server in place)."""
-    [found] = [p for p in psutil.Process().children() if marker in " ".join(p.cmdline())]
-    return found
-
-
 def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
     seconds = {}
     for process in processes:
@@ -264,11 +258,10 @@ def load(
     return Round(rate, p50, p99, 1000 * api_spent / served, 1000 * pg_spent / served)
 
 
-def profile(py_spy: str, url: str, seconds: int, token: str, out: Path) -> None:
-    """A flame graph of the server's on-CPU time under load."""
-    pid = str(server_process(" serve").pid)
+def profile(py_spy: str, pid: int, url: str, seconds: int, token: str, out: Path) -> None:
+    """A flame graph of the server's (`pid`) on-CPU time under load."""
     recorder = subprocess.Popen(  # noqa: S603 - the given py-spy, our own child's pid
-        [py_spy, "record", "-p", pid, "-d", str(seconds), "-r", "200", "-o", str(out)]
+        [py_spy, "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-o", str(out)]
     )
     wrk(url, seconds, token)
     recorder.wait(timeout=seconds + 60)
@@ -290,42 +283,26 @@ def main() -> None:
     with EmbeddedPostgres(folder).running() as url:
         upgrade(url)
         postgres = pin_postgres(folder)
-        env = {
-            **os.environ,
-            "KEEPSAKE_DATABASE_URL": url,
-            "KEEPSAKE_LOG_LEVEL": "WARNING",
-            "KEEPSAKE_DATA_DIR": str(folder),
-            "KEEPSAKE_RATE_LIMIT_SIGNUP_PER_IP": "1000",
-        }
-        keepsake = [str(BIN / "keepsake"), "serve"]
-        bare = [
-            str(BIN / "uvicorn"),
-            "--app-dir",
-            str(ROOT / "bench"),
-            "bare_app:app",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        with served(keepsake, env, "/readyz") as base:
+        env = server_env(url, folder, rate_limit_signup_per_ip="1000")
+        with served(KEEPSAKE, env, "/readyz") as (base, _pid):
             token = seed(url, base, folder)
-        quiet = [*keepsake, "--no-worker"]
+        quiet = [*KEEPSAKE, "--no-worker"]
         for _ in range(args.rounds):
-            with served(quiet, env, "/readyz") as base:
+            with served(quiet, env, "/readyz") as (base, pid):
                 home = f"{base}{args.path}"
                 check_page(base, args.path, token)
                 wrk(home, 2, token)
-                server = server_process(" serve")
+                server = psutil.Process(pid)
                 results["home"].append(load(home, args.seconds, token, server, postgres))
-            with served(bare, env, "/") as base:
+            with served(BARE, env, "/") as (base, pid):
                 wrk(f"{base}/", 2, None)
-                server = server_process("bare_app:app")
+                server = psutil.Process(pid)
                 results["bare"].append(load(f"{base}/", args.seconds, None, server, postgres))
         if args.py_spy:
-            with served(quiet, env, "/readyz") as base:
+            with served(quiet, env, "/readyz") as (base, pid):
                 home = f"{base}{args.path}"
                 wrk(home, 2, token)
-                profile(args.py_spy, home, args.seconds, token, ROOT / "feed-profile.svg")
+                profile(args.py_spy, pid, home, args.seconds, token, ROOT / "feed-profile.svg")
     shutil.rmtree(folder, ignore_errors=True)
     report(results, args.path)
 

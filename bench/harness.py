@@ -24,30 +24,15 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from loadgen import (
-    CONNECTIONS,
-    SERVER_CPU,
-    Run,
-    Target,
-    clap_script,
-    ensure_wrk,
-    follow_script,
-    postgres_pids,
-    wrk,
-)
+from loadgen import CONNECTIONS, Run, Target, clap_script, ensure_wrk, follow_script, wrk
+from serving import ROOT, served_bare, served_keepsake
 from sqlalchemy import text
 
 from keepsake.config import Settings
@@ -56,16 +41,6 @@ from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.migrate import upgrade
 from keepsake.seed import SEED_PASSWORD, SeedPlan, email, handle, seed
 from keepsake.storage import build_storage
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def call(url: str, body: Any = None, token: str | None = None) -> Any:
@@ -77,29 +52,6 @@ def call(url: str, body: Any = None, token: str | None = None) -> Any:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.load(response)
-
-
-@contextmanager
-def served(argv: list[str], env: dict[str, str], ready_path: str) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    command = ["taskset", "-c", str(SERVER_CPU), *argv, "--port", str(port)]
-    # taskset execs the server, so this pid is the server's own.
-    process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed programs
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + ready_path, timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{argv[0]} did not become ready") from None
-                time.sleep(0.2)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def sql(url: str, query: str) -> list[tuple[Any, ...]]:
@@ -245,22 +197,7 @@ def main() -> None:
         with EmbeddedPostgres(folder).running() as url:
             upgrade(url)
             seed_database(url, folder, plan)
-            # PostgreSQL on the server's core too: wrk gets the other one to itself.
-            # Backends forked later inherit the postmaster's affinity.
-            for pid in postgres_pids(folder):
-                os.sched_setaffinity(pid, {SERVER_CPU})
-            env = {
-                **os.environ,
-                "KEEPSAKE_DATABASE_URL": url,
-                "KEEPSAKE_DATA_DIR": str(folder),
-                "KEEPSAKE_LOG_LEVEL": "WARNING",
-                # One viewer signs in once; nothing here should be throttled.
-                "KEEPSAKE_RATE_LIMIT_ENABLED": "false",
-            }
-            keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
-            bare = [str(BIN / "uvicorn"), "--app-dir", str(ROOT / "bench"), "bare_app:app"]
-            bare += ["--log-level", "warning", "--no-access-log"]
-            with served(keepsake, env, "/readyz") as api, served(bare, env, "/") as ceiling:
+            with served_keepsake(url, folder) as api, served_bare() as ceiling:
                 viewer, token = sign_in(url, api[0])
                 targets = build_targets(api, ceiling, viewer, token, plan, folder)
                 for target in targets:  # warm-up: connections, caches, code paths

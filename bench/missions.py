@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
 import tempfile
@@ -27,8 +26,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import BIN, seed_database, served, sign_in
-from loadgen import SERVER_CPU, Target, ensure_wrk, postgres_pids, wrk
+from harness import seed_database, sign_in
+from loadgen import Target, ensure_wrk, wrk
+from serving import served_keepsake
 from sqlalchemy import event, select, text
 
 from keepsake.db import create_engine, sessionmaker
@@ -124,17 +124,7 @@ def main() -> None:
                 print(
                     f"entry check, {name}: " + ", ".join(f"{k} {v:.3g}" for k, v in figures.items())
                 )
-            for pid in postgres_pids(folder):
-                os.sched_setaffinity(pid, {SERVER_CPU})
-            env = {
-                **os.environ,
-                "KEEPSAKE_DATABASE_URL": url,
-                "KEEPSAKE_DATA_DIR": str(folder),
-                "KEEPSAKE_LOG_LEVEL": "WARNING",
-                "KEEPSAKE_RATE_LIMIT_ENABLED": "false",
-            }
-            keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
-            with served(keepsake, env, "/readyz") as (base, pid):
+            with served_keepsake(url, folder) as (base, pid):
                 _, token = sign_in(url, base)
                 targets = [
                     Target("GET /v1/feed/home", f"{base}/v1/feed/home", pid),

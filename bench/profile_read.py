@@ -12,58 +12,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+import loadgen
+from serving import BARE, KEEPSAKE, served, server_env
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.migrate import upgrade
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-SERVER_CPU, LOAD_CPU = "0", "1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become ready")
-
-
-@contextmanager
-def served(argv: list[str], env: dict[str, str], ready_path: str) -> Iterator[str]:
-    port = free_port()
-    command = ["taskset", "-c", SERVER_CPU, *argv, "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed programs
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base + ready_path)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+# As `taskset -c` takes it.
+LOAD_CPU = str(loadgen.LOAD_CPU)
 
 
 def post_json(url: str, body: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -73,6 +38,23 @@ def post_json(url: str, body: dict[str, str]) -> dict[str, dict[str, str]]:
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         result: dict[str, dict[str, str]] = json.load(response)
         return result
+
+
+def viewer_token(base: str) -> str:
+    """Sign mina and theo up; theo's access token, to read mina's profile with."""
+    people = [
+        post_json(
+            f"{base}/v1/auth/signup",
+            {
+                "email": f"{h}@example.com",
+                "handle": h,
+                "display_name": h.title(),
+                "password": "a quiet walk by the sea",
+            },
+        )
+        for h in ("mina", "theo")
+    ]
+    return people[1]["tokens"]["access_token"]
 
 
 def wrk(url: str, seconds: int, token: str | None) -> tuple[float, str, str]:
@@ -107,41 +89,14 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="keepsake-bench-"))
     with EmbeddedPostgres(folder).running() as url:
         upgrade(url)
-        env = {
-            **os.environ,
-            "KEEPSAKE_DATABASE_URL": url,
-            "KEEPSAKE_LOG_LEVEL": "WARNING",
-            "KEEPSAKE_DATA_DIR": str(folder),
-        }
-        keepsake = [str(BIN / "keepsake"), "serve"]
-        bare = [
-            str(BIN / "uvicorn"),
-            "--app-dir",
-            str(ROOT / "bench"),
-            "bare_app:app",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
+        env = server_env(url, folder)
         results: dict[str, list[tuple[float, str, str]]] = {"profile": [], "bare": []}
-        with served(keepsake, env, "/readyz") as base:
-            people = [
-                post_json(
-                    f"{base}/v1/auth/signup",
-                    {
-                        "email": f"{h}@example.com",
-                        "handle": h,
-                        "display_name": h.title(),
-                        "password": "a quiet walk by the sea",
-                    },
-                )
-                for h in ("mina", "theo")
-            ]
-        token = people[1]["tokens"]["access_token"]
+        with served(KEEPSAKE, env, "/readyz") as (base, _pid):
+            token = viewer_token(base)
         for _ in range(args.rounds):
-            with served(keepsake, env, "/readyz") as base:
+            with served(KEEPSAKE, env, "/readyz") as (base, _pid):
                 results["profile"].append(wrk(f"{base}/v1/users/mina", args.seconds, token))
-            with served(bare, env, "/") as base:
+            with served(BARE, env, "/") as (base, _pid):
                 results["bare"].append(wrk(f"{base}/", args.seconds, None))
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -16,24 +16,15 @@ Targets 127.0.0.1 only; needs `taskset` and `wrk` (installed with apt-get when m
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import BIN, ROOT, call, public_memories, seed_database, served, sql, viewer_number
-from loadgen import (
-    SERVER_CPU,
-    Run,
-    Target,
-    ensure_wrk,
-    follow_script,
-    postgres_pids,
-    wrk,
-)
+from harness import call, public_memories, seed_database, sql, viewer_number
+from loadgen import Run, Target, ensure_wrk, follow_script, wrk
+from serving import ROOT, served_bare, served_keepsake
 from writes import create_script, made_uploads, many_clappers_script
 
 from keepsake.embedded_pg import EmbeddedPostgres
@@ -143,22 +134,7 @@ def measure(size: Size, data: Path, seconds: int, rounds: int) -> dict[str, Any]
     folder.mkdir(parents=True, exist_ok=True)
     with EmbeddedPostgres(folder).running() as url:
         seed_seconds = seeded(folder, url, size.plan)
-        # PostgreSQL on the server's core: wrk gets the other one to itself.
-        for pid in postgres_pids(folder):
-            # An autovacuum worker may have ended since it was listed.
-            with contextlib.suppress(ProcessLookupError):
-                os.sched_setaffinity(pid, {SERVER_CPU})
-        env = {
-            **os.environ,
-            "KEEPSAKE_DATABASE_URL": url,
-            "KEEPSAKE_DATA_DIR": str(folder),
-            "KEEPSAKE_LOG_LEVEL": "WARNING",
-            "KEEPSAKE_RATE_LIMIT_ENABLED": "false",
-        }
-        keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
-        bare = [str(BIN / "uvicorn"), "--app-dir", str(ROOT / "bench"), "bare_app:app"]
-        bare += ["--log-level", "warning", "--no-access-log"]
-        with served(keepsake, env, "/readyz") as api, served(bare, env, "/") as ceiling:
+        with served_keepsake(url, folder) as api, served_bare() as ceiling:
             chosen = build_targets(api, ceiling, url, folder, size.plan)
             for target, token in chosen:  # warm-up: connections, caches, code paths
                 wrk(target, 2, token, folder)

@@ -30,14 +30,14 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loadgen import Run, Target, ensure_wrk, wrk  # noqa: E402 - beside this script
-from profile_read import BIN, SERVER_CPU, post_json, served  # noqa: E402
+from profile_read import post_json  # noqa: E402
+from serving import KEEPSAKE, pin_postgres, served, server_env  # noqa: E402
 
 from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
 from keepsake.migrate import upgrade  # noqa: E402
@@ -68,16 +68,6 @@ def seed(url: str, base: str, people: int) -> None:
             " WHERE s.handle = 'searcher' AND u.handle LIKE 'p0000%%' LIMIT 50"
         )
         conn.execute("VACUUM ANALYZE")
-
-
-def pin_postgres(folder: Path) -> None:
-    """PostgreSQL shares the server's core: the figure is for both together."""
-    postmaster = (folder / "postgres" / "postmaster.pid").read_text().split()[0]
-    subprocess.run(  # noqa: S603 - fixed program, our own child's pid
-        ["taskset", "-a", "-p", "-c", SERVER_CPU, postmaster],  # noqa: S607
-        check=True,
-        capture_output=True,
-    )
 
 
 def exported(ref: str, into: Path) -> Path:
@@ -120,27 +110,18 @@ def main() -> None:
     results: dict[tuple[str, str], list[Run]] = {}
     with EmbeddedPostgres(folder).running() as url:
         upgrade(url)
-        env = {
-            **os.environ,
-            "KEEPSAKE_DATABASE_URL": url,
-            "KEEPSAKE_LOG_LEVEL": "WARNING",
-            "KEEPSAKE_DATA_DIR": str(folder),
-            "KEEPSAKE_RATE_LIMIT_SEARCH_PER_ACCOUNT": str(10**9),
-        }
-        keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
+        env = server_env(url, folder, rate_limit_search_per_account=str(10**9))
+        keepsake = [*KEEPSAKE, "--no-worker"]
         if not (folder / SEEDED).exists():
-            with served(keepsake, env, "/readyz") as base:
+            with served(keepsake, env, "/readyz") as (base, _pid):
                 seed(url, base, args.people)
             (folder / SEEDED).touch()
         pin_postgres(folder)
         for _ in range(args.rounds):
             for label, path in variants.items():
-                with served(keepsake, {**env, "PYTHONPATH": path}, "/readyz") as base:
+                with served(keepsake, {**env, "PYTHONPATH": path}, "/readyz") as (base, server):
                     # Signed in afresh each round: access tokens outlive a round, not a run.
                     token = post_json(f"{base}/v1/auth/login", SEARCHER)["tokens"]["access_token"]
-                    server = next(
-                        p.pid for p in psutil.Process().children() if p.name() == "keepsake"
-                    )
                     for name, q in QUERIES.items():
                         url_q = f"{base}/v1/search/people?q={urllib.parse.quote(q)}"
                         target = Target(name, url_q, server)

@@ -22,8 +22,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from harness import BIN, ROOT, machine, public_memories, seed_database, served, sign_in
-from loadgen import CONNECTIONS, SERVER_CPU, Run, Target, ensure_wrk, postgres_pids, wrk
+from harness import machine, public_memories, seed_database, sign_in
+from loadgen import CONNECTIONS, Run, Target, ensure_wrk, wrk
+from serving import ROOT, served_keepsake
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.migrate import upgrade
@@ -53,17 +54,7 @@ def main() -> None:
         with EmbeddedPostgres(folder).running() as url:
             upgrade(url)
             seed_database(url, folder, plan)
-            for pid in postgres_pids(folder):
-                os.sched_setaffinity(pid, {SERVER_CPU})
-            env = {
-                **os.environ,
-                "KEEPSAKE_DATABASE_URL": url,
-                "KEEPSAKE_DATA_DIR": str(folder),
-                "KEEPSAKE_LOG_LEVEL": "WARNING",
-                "KEEPSAKE_RATE_LIMIT_ENABLED": "false",
-            }
-            keepsake = [str(BIN / "keepsake"), "serve", "--no-worker"]
-            with served(keepsake, env, "/readyz") as (base, pid):
+            with served_keepsake(url, folder) as (base, pid):
                 viewer, token = sign_in(url, base)
                 memory = public_memories(base, token, handle(viewer), wanted=1)[0]
                 targets = [

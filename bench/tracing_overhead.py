@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from profile_read import BIN, LOAD_CPU, post_json, served, wrk  # beside this script
+from profile_read import LOAD_CPU, viewer_token, wrk  # beside this script
+from serving import KEEPSAKE, served, server_env
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.migrate import upgrade
@@ -69,40 +70,15 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="keepsake-bench-"))
     with EmbeddedPostgres(folder).running() as url, otlp_sink() as sink:
         upgrade(url)
-        base_env = {
-            **os.environ,
-            "KEEPSAKE_DATABASE_URL": url,
-            "KEEPSAKE_DATA_DIR": str(folder),
-            "KEEPSAKE_WORKER_IN_PROCESS": "false",
-        }
+        base_env = server_env(url, folder, worker_in_process="false")
+        traced = {**base_env, "KEEPSAKE_OTEL_EXPORTER_OTLP_ENDPOINT": sink}
         configs = {
-            "off": {**base_env, "KEEPSAKE_LOG_LEVEL": "WARNING"},
-            "on": {
-                **base_env,
-                "KEEPSAKE_LOG_LEVEL": "WARNING",
-                "KEEPSAKE_OTEL_EXPORTER_OTLP_ENDPOINT": sink,
-            },
-            "on + INFO logs": {
-                **base_env,
-                "KEEPSAKE_LOG_LEVEL": "INFO",
-                "KEEPSAKE_OTEL_EXPORTER_OTLP_ENDPOINT": sink,
-            },
+            "off": base_env,
+            "on": traced,
+            "on + INFO logs": {**traced, "KEEPSAKE_LOG_LEVEL": "INFO"},
         }
-        keepsake = [str(BIN / "keepsake"), "serve"]
-        with served(keepsake, configs["off"], "/readyz") as base:
-            people = [
-                post_json(
-                    f"{base}/v1/auth/signup",
-                    {
-                        "email": f"{h}@example.com",
-                        "handle": h,
-                        "display_name": h.title(),
-                        "password": "a quiet walk by the sea",
-                    },
-                )
-                for h in ("mina", "theo")
-            ]
-        token = people[1]["tokens"]["access_token"]
+        with served(KEEPSAKE, configs["off"], "/readyz") as (base, _pid):
+            token = viewer_token(base)
         endpoints = {
             "GET /healthz (a probe: not traced)": ("/healthz", None),
             "GET /v1/me without a token (401)": ("/v1/me", None),
@@ -112,10 +88,8 @@ def main() -> None:
         cpu_us: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for config, env in configs.items():
-                with served(keepsake, env, "/readyz") as base:
-                    (server,) = [
-                        child for child in psutil.Process().children() if "serve" in child.cmdline()
-                    ]
+                with served(KEEPSAKE, env, "/readyz") as (base, pid):
+                    server = psutil.Process(pid)
                     for label, (path, auth) in endpoints.items():
                         before = server.cpu_times()
                         rps = wrk(f"{base}{path}", args.seconds, auth)[0]

@@ -28,6 +28,7 @@ from keepsake.migrate import upgrade
 from keepsake.models import metadata
 from keepsake.worker import in_process_worker, job_resources
 from keepsake.write_limits import Write
+from tests.fixtures.keepsake_cli import Keepsake, keepsake_runner
 from tests.fixtures.polling import eventually
 
 PASSWORD = "a quiet walk by the sea"
@@ -137,6 +138,13 @@ async def worker(app: FastAPI) -> AsyncIterator[None]:
 
 
 @pytest.fixture
+def keepsake() -> Iterator[Keepsake]:
+    """The `keepsake` command on a fresh data folder, for process-level tests."""
+    with keepsake_runner() as runner:
+        yield runner
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://keepsake.test") as c:
@@ -161,27 +169,31 @@ class Member:
 _serial = itertools.count()
 
 
+async def new_member(client: httpx.AsyncClient, handle: str, **fields: Any) -> Member:
+    """Sign `handle` up through `client` (this session's app or another), with `PASSWORD`."""
+    body = {
+        "email": f"{handle}@example.com",
+        "password": PASSWORD,
+        "handle": handle,
+        "display_name": handle.title(),
+        **fields,
+    }
+    response = await client.post("/v1/auth/signup", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return Member(
+        id=data["user"]["id"],
+        handle=data["user"]["handle"],
+        email=body["email"],
+        access_token=data["tokens"]["access_token"],
+        refresh_token=data["tokens"]["refresh_token"],
+    )
+
+
 @pytest.fixture
 def sign_up(client: httpx.AsyncClient) -> Callable[..., Any]:
     async def sign_up_member(handle: str | None = None, **fields: Any) -> Member:
-        handle = handle or f"member{next(_serial)}"
-        body = {
-            "email": f"{handle}@example.com",
-            "password": PASSWORD,
-            "handle": handle,
-            "display_name": handle.title(),
-            **fields,
-        }
-        response = await client.post("/v1/auth/signup", json=body)
-        assert response.status_code == 201, response.text
-        data = response.json()
-        return Member(
-            id=data["user"]["id"],
-            handle=data["user"]["handle"],
-            email=body["email"],
-            access_token=data["tokens"]["access_token"],
-            refresh_token=data["tokens"]["refresh_token"],
-        )
+        return await new_member(client, handle or f"member{next(_serial)}", **fields)
 
     return sign_up_member
 

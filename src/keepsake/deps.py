@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
@@ -15,40 +16,28 @@ from keepsake.readdb import ReadDb
 from keepsake.storage.base import Storage
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def app_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency giving the object the lifespan keeps as `app.state.<name>`.
 
+    `app.state` is untyped, so the value is `Any` here; the `Annotated` alias that uses
+    this dependency states its type, as a typed local would.
+    """
 
-async def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
+    async def get(request: Request) -> Any:
+        return getattr(request.app.state, name)
 
-
-async def _mailer(request: Request) -> Mailer:
-    mailer: Mailer = request.app.state.mailer
-    return mailer
-
-
-async def _storage(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-async def _read_db(request: Request) -> ReadDb:
-    db: ReadDb = request.app.state.read_db
-    return db
+    return get
 
 
 async def _language(request: Request) -> Language:
     return negotiate(request.headers.get("accept-language"))
 
 
-AppSettings = Annotated[Settings, Depends(_settings)]
-Limiter = Annotated[RateLimiter, Depends(_limiter)]
-AppMailer = Annotated[Mailer, Depends(_mailer)]
-AppStorage = Annotated[Storage, Depends(_storage)]
-AppReadDb = Annotated[ReadDb, Depends(_read_db)]
+AppSettings = Annotated[Settings, Depends(app_state("settings"))]
+Limiter = Annotated[RateLimiter, Depends(app_state("rate_limiter"))]
+AppMailer = Annotated[Mailer, Depends(app_state("mailer"))]
+AppStorage = Annotated[Storage, Depends(app_state("storage"))]
+AppReadDb = Annotated[ReadDb, Depends(app_state("read_db"))]
 
 # API.md names every resource's path parameter `{id}`, and generated clients (openapi-fetch,
 # openapi-generator) use the path template literally: the handlers keep their descriptive

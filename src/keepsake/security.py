@@ -120,6 +120,16 @@ class AccessClaims:
     def from_payload(cls, payload: dict[str, Any]) -> AccessClaims:
         return cls(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]))
 
+    def sign(self, settings: Settings, *, audience: str, ttl: timedelta, now: datetime) -> str:
+        return sign_token(settings, self.payload(), audience=audience, now=now, ttl=ttl)
+
+    @classmethod
+    def read(cls, settings: Settings, token: str, *, audience: str) -> AccessClaims | None:
+        """The claims of a valid, unexpired token for `audience` signed by a known key."""
+        return read_token(
+            settings, token, audience=audience, required=cls.REQUIRED, parse=cls.from_payload
+        )
+
 
 def sign_token(
     settings: Settings, claims: dict[str, str], *, audience: str, now: datetime, ttl: timedelta
@@ -163,24 +173,14 @@ def read_token(
 
 
 def issue_access_token(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
-    return sign_token(
-        settings,
-        claims.payload(),
-        audience=ACCESS_TOKEN_AUDIENCE,
-        now=now,
-        ttl=settings.access_token_ttl,
+    return claims.sign(
+        settings, audience=ACCESS_TOKEN_AUDIENCE, ttl=settings.access_token_ttl, now=now
     )
 
 
 def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
     """The claims of a valid, unexpired token signed by a known key; None otherwise."""
-    return read_token(
-        settings,
-        token,
-        audience=ACCESS_TOKEN_AUDIENCE,
-        required=AccessClaims.REQUIRED,
-        parse=AccessClaims.from_payload,
-    )
+    return AccessClaims.read(settings, token, audience=ACCESS_TOKEN_AUDIENCE)
 
 
 APPEAL_TOKEN_AUDIENCE = "keepsake-appeal"  # noqa: S105 - a JWT audience, not a secret

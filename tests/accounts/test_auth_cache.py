@@ -166,6 +166,20 @@ async def test_bad_tokens_are_refused_as_before(
         assert len(cache) == 0
 
 
+async def end_session(client: httpx.AsyncClient, member: Member, ending: str) -> None:
+    """End the member's session: a log-out with it, or a revoke from another session."""
+    if ending == "logout":
+        ended = await client.post("/v1/auth/logout", headers=member.headers)
+    else:
+        login = {"email": member.email, "password": PASSWORD}
+        other = (await client.post("/v1/auth/login", json=login)).json()["tokens"]
+        ended = await client.delete(
+            f"/v1/me/sessions/{session_of(member.access_token)}",
+            headers={"Authorization": f"Bearer {other['access_token']}"},
+        )
+    assert ended.status_code == 204
+
+
 @pytest.mark.parametrize("ending", ["logout", "revoke"])
 async def test_a_session_ended_on_one_pod_is_refused_by_another(
     make_settings: Callable[..., Settings], sign_up: SignUp, ending: str
@@ -176,16 +190,7 @@ async def test_a_session_ended_on_one_pod_is_refused_by_another(
         assert (await pod_b.get(WHOAMI, headers=mina.headers)).status_code == 200
         assert cache_b.get(mina.access_token) is not None
         applied = cache_b.notifications_applied
-        if ending == "logout":
-            ended = await pod_a.post("/v1/auth/logout", headers=mina.headers)
-        else:
-            login = {"email": mina.email, "password": PASSWORD}
-            other = (await pod_a.post("/v1/auth/login", json=login)).json()["tokens"]
-            ended = await pod_a.delete(
-                f"/v1/me/sessions/{session_of(mina.access_token)}",
-                headers={"Authorization": f"Bearer {other['access_token']}"},
-            )
-        assert ended.status_code == 204
+        await end_session(pod_a, mina, ending)
         await until(cache_b, lambda c: c.notifications_applied > applied)
         assert cache_b.get(mina.access_token) is None
         assert_problem(await pod_b.get(WHOAMI, headers=mina.headers), 401, "session_revoked")
@@ -201,16 +206,7 @@ async def test_a_session_ended_here_is_refused_here_at_once(
         assert cache.get(mina.access_token) is not None
         # However late the notification: this process forgets when its commit returns.
         with patch.object(cache, "apply", lambda payload: None):
-            if ending == "logout":
-                ended = await client.post("/v1/auth/logout", headers=mina.headers)
-            else:
-                login = {"email": mina.email, "password": PASSWORD}
-                other = (await client.post("/v1/auth/login", json=login)).json()["tokens"]
-                ended = await client.delete(
-                    f"/v1/me/sessions/{session_of(mina.access_token)}",
-                    headers={"Authorization": f"Bearer {other['access_token']}"},
-                )
-            assert ended.status_code == 204
+            await end_session(client, mina, ending)
             assert cache.get(mina.access_token) is None
             refused = await client.get(WHOAMI, headers=mina.headers)
         assert_problem(refused, 401, "session_revoked")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -13,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from keepsake.embedded_pg import EmbeddedPostgres
-from tests.cli.test_cli import Keepsake, keepsake_runner
+from tests.fixtures.keepsake_cli import Keepsake
 
 # Process-level (`keepsake` commands on their own embedded PostgreSQL): `--quick` leaves these out.
 pytestmark = pytest.mark.slow
@@ -24,12 +23,6 @@ Contents = tuple[dict[str, tuple[int, str]], dict[str, bytes]]
 @pytest.fixture(autouse=True)
 def _clean_database() -> None:
     """Each test has its own data folder: replaces conftest's cleanup of the shared one."""
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 def contents(keepsake: Keepsake) -> Contents:

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import signal
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import psutil
@@ -23,157 +16,10 @@ import pytest
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from tests.conftest import Member
+from tests.fixtures.keepsake_cli import WORKER_URL, Keepsake, postgres_processes, wait_for
 
 # Process-level (every test here starts `keepsake` processes): `--quick` leaves these out.
 pytestmark = pytest.mark.slow
-
-KEEPSAKE = Path(sys.executable).with_name("keepsake")
-# Generous: a first start runs initdb, and CI may run two test workers on two cores.
-READY_TIMEOUT = 120.0
-STOP_TIMEOUT = 60.0
-DOCS_URL = re.compile(r"API docs at (http://\S+)/docs")
-WORKER_URL = re.compile(r"KEEPSAKE_DATABASE_URL=(\S+)")
-
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}")
-
-
-def postgres_processes(data_dir: Path) -> list[psutil.Process]:
-    """The postmaster serving this data folder (its command line names it) and its children."""
-    pgdata = str(data_dir.resolve() / "postgres")
-    found: list[psutil.Process] = []
-    for process in psutil.process_iter(["cmdline"]):
-        if any(pgdata in part for part in process.info["cmdline"] or ()):
-            try:
-                found += [process, *process.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                continue
-    return found
-
-
-@dataclass
-class Process:
-    """A running `keepsake` command and the file its output goes to."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"keepsake {self.log.stem} exited early:\n{self.output()}")
-        return True
-
-    def stop(self, signum: signal.Signals = signal.SIGTERM) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=STOP_TIMEOUT)
-
-
-@dataclass
-class Server(Process):
-    base_url: str = ""
-
-    def docs_url(self) -> str | None:
-        self.alive()
-        match = DOCS_URL.search(self.output())
-        return match.group(1) if match else None
-
-    def ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.base_url}/readyz", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-
-@dataclass
-class Keepsake:
-    """Runs the `keepsake` command on one data folder and cleans up after the test."""
-
-    data_dir: Path
-    env: dict[str, str]
-    processes: list[Process] = field(default_factory=list)
-
-    def _start(
-        self, command: str, *args: str, env: dict[str, str] | None
-    ) -> tuple[subprocess.Popen[bytes], Path]:
-        log = self.data_dir.parent / f"{command}-{len(self.processes)}.log"
-        argv: list[str | Path] = [KEEPSAKE, command, "--data-dir", self.data_dir, *args]
-        with log.open("wb") as out:
-            process = subprocess.Popen(argv, stdout=out, stderr=out, env=env or self.env)
-        return process, log
-
-    def serve(self, *args: str, env: dict[str, str] | None = None) -> Server:
-        server = Server(*self._start("serve", "--port", "0", *args, env=env))
-        self.processes.append(server)
-        server.base_url = wait_for(server.docs_url, timeout=READY_TIMEOUT, what="the docs URL")
-        wait_for(server.ready, timeout=READY_TIMEOUT, what="/readyz")
-        return server
-
-    def worker(self, *args: str, env: dict[str, str] | None = None) -> Process:
-        worker = Process(*self._start("worker", *args, env=env))
-        self.processes.append(worker)
-        wait_for(
-            lambda: worker.alive() and "worker started" in worker.output(),
-            timeout=READY_TIMEOUT,
-            what="the worker to start",
-        )
-        return worker
-
-    def run(
-        self, *args: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """A command that ends by itself, such as `migrate`."""
-        return subprocess.run(
-            [KEEPSAKE, *args, "--data-dir", self.data_dir],
-            env=env or self.env,
-            cwd=self.data_dir.parent,
-            capture_output=True,
-            text=True,
-            timeout=READY_TIMEOUT,
-            check=False,
-        )
-
-    def migrate(self, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return self.run("migrate", env=env)
-
-    def close(self) -> None:
-        for running in self.processes:
-            if running.process.poll() is None:
-                running.process.kill()
-                running.process.wait(timeout=STOP_TIMEOUT)
-        # A test that failed half-way may have left the embedded server running.
-        EmbeddedPostgres(self.data_dir).stop()
-
-
-@contextlib.contextmanager
-def keepsake_runner() -> Iterator[Keepsake]:
-    # The tests choose the database themselves, whatever this shell has configured.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KEEPSAKE_")}
-    # Not under tmp_path: under root, PostgreSQL runs as another user who must be able to
-    # reach its folder, and every pytest start resets /tmp/pytest-of-<user> to mode 0700.
-    with tempfile.TemporaryDirectory(prefix="keepsake-cli-") as folder:
-        runner = Keepsake(Path(folder) / "var", env)
-        try:
-            yield runner
-        finally:
-            runner.close()
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 def no_postgres_left(data_dir: Path) -> bool:

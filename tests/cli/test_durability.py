@@ -15,8 +15,8 @@ import pytest
 
 from keepsake.embedded_pg import EmbeddedPostgres
 from keepsake.media import probe
-from tests.cli.test_cli import Keepsake, Server, keepsake_runner, wait_for
 from tests.conftest import PASSWORD
+from tests.fixtures.keepsake_cli import Keepsake, Server, wait_for
 from tests.fixtures.media_factory import write_video
 from tests.fixtures.memory_helpers import local_path
 
@@ -26,12 +26,6 @@ pytestmark = pytest.mark.slow
 # Short enough that the test waits seconds, not the production defaults' minutes.
 QUICK_RECOVERY = {"KEEPSAKE_STALLED_JOB_TIMEOUT": "PT3S", "KEEPSAKE_RECONCILE_INTERVAL": "PT1S"}
 PROCESSED_TIMEOUT = 120.0
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 @pytest.fixture(scope="module")

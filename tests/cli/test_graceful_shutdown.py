@@ -11,15 +11,15 @@ import asyncio
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.cli.test_cli import Keepsake, keepsake_runner
 from tests.conftest import PASSWORD
+from tests.fixtures.keepsake_cli import Keepsake
 from tests.fixtures.memory_helpers import local_path
 
 # Process-level (a real `keepsake serve`, stopped with SIGTERM): `--quick` leaves these out.
@@ -30,12 +30,6 @@ CHUNK = 16 * 1024
 CHUNKS = 16
 CHUNK_PAUSE = 0.25  # so each body takes CHUNKS × CHUNK_PAUSE = 4 s to send
 SIGTERM_AFTER = 1.0
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 async def _slowly() -> AsyncIterator[bytes]:

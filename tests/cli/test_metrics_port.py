@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.cli.test_cli import READY_TIMEOUT, Keepsake, keepsake_runner, wait_for
+from tests.fixtures.keepsake_cli import READY_TIMEOUT, Keepsake, wait_for
 from tests.observability.test_metrics import value
 
 # Process-level (a real `keepsake serve`): `--quick` leaves these out.
 pytestmark = pytest.mark.slow
 
 METRICS_URL = re.compile(r"Prometheus metrics at (http://\S+/metrics)")
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 def test_serve_opens_the_metrics_port_and_the_api_port_refuses_metrics(

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.seed import SEED_PASSWORD, SeedPlan, SeedResult, email, handle, seed, seed_id
-from tests.cli.test_cli import keepsake_runner
+from tests.fixtures.keepsake_cli import keepsake_runner
 
 TABLES = ("users", "follows", "memories", "clips", "memory_hashtags", "claps")
 

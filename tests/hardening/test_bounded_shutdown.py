@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.cli.test_cli import Keepsake, keepsake_runner, postgres_processes
+from tests.fixtures.keepsake_cli import Keepsake, postgres_processes
 from tests.fixtures.polling import eventually
 
 pytestmark = pytest.mark.slow
@@ -26,12 +26,6 @@ EXIT_ALLOWANCE_S = 5
 @pytest.fixture(autouse=True)
 def _clean_database() -> None:
     """Overrides conftest's: the server here has its own embedded database."""
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 @contextlib.contextmanager

@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import psycopg
 import pytest
 
-from tests.cli.test_cli import WORKER_URL, Keepsake, keepsake_runner
 from tests.conftest import PASSWORD
+from tests.fixtures.keepsake_cli import WORKER_URL, Keepsake
 from tests.fixtures.polling import eventually
 
 pytestmark = pytest.mark.slow
@@ -26,12 +25,6 @@ WRITERS = 8
 @pytest.fixture(autouse=True)
 def _clean_database() -> None:
     """Overrides conftest's: the server here has its own embedded database."""
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 @dataclass

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from keepsake.serve_address import network_address
-from tests.cli.test_cli import Keepsake, keepsake_runner
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
+from tests.fixtures.keepsake_cli import Keepsake
 
 
 def test_every_interface_on_any_port_hands_out_urls_that_work(keepsake: Keepsake) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from tests.cli.test_cli import Keepsake, Server, keepsake_runner
+from tests.fixtures.keepsake_cli import Keepsake, Server
 from tests.fixtures.polling import eventually
 
 pytestmark = pytest.mark.slow
@@ -30,12 +29,6 @@ LOGIN = b'{"email": "ana@example.com", "password": "a quiet walk by the sea"}'
 @pytest.fixture(autouse=True)
 def _clean_database() -> None:
     """Overrides conftest's: the server here has its own embedded database."""
-
-
-@pytest.fixture
-def keepsake() -> Iterator[Keepsake]:
-    with keepsake_runner() as runner:
-        yield runner
 
 
 def serve(keepsake: Keepsake, **settings: str) -> Server:

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.test_cli import Keepsake, keepsake_runner
 from tests.conftest import PASSWORD
+from tests.fixtures.keepsake_cli import Keepsake, keepsake_runner
 
 pytestmark = pytest.mark.slow
 

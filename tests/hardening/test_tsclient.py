@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import Server, keepsake_runner
+from tests.fixtures.keepsake_cli import Server, keepsake_runner
 from tests.fixtures.media_factory import write_video
 
 pytestmark = pytest.mark.slow

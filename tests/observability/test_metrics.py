@@ -21,7 +21,7 @@ from keepsake.health import metrics_app
 from keepsake.main import create_app
 from keepsake.observability import worker_telemetry
 from keepsake.security import utcnow
-from tests.conftest import PASSWORD, Member, running
+from tests.conftest import new_member, running
 from tests.fixtures.media_factory import write_photo
 from tests.fixtures.memory_helpers import create_memory, upload
 from tests.observability.test_tracing import A_GOOD_AND_A_BAD_JOB, run_jobs
@@ -53,26 +53,10 @@ async def scrape(app: FastAPI) -> str:
     return response.text
 
 
-async def sign_up(client: httpx.AsyncClient, handle: str) -> Member:
-    body = {
-        "email": f"{handle}@example.com",
-        "password": PASSWORD,
-        "handle": handle,
-        "display_name": handle.title(),
-    }
-    response = await client.post("/v1/auth/signup", json=body)
-    assert response.status_code == 201, response.text
-    data = response.json()
-    tokens = data["tokens"]
-    return Member(
-        data["user"]["id"], handle, body["email"], tokens["access_token"], tokens["refresh_token"]
-    )
-
-
 async def test_a_request_shows_up_in_the_route_histogram(settings: Settings) -> None:
     app = create_app(settings)
     async with running(app) as client:
-        mina = await sign_up(client, "mina")
+        mina = await new_member(client, "mina")
         for handle in ("mina", "nobody", "nobody"):
             await client.get(f"/v1/users/{handle}", headers=mina.headers)
         await client.get("/v1/no/such/route")
@@ -184,7 +168,7 @@ async def test_the_session_cache_reports_whether_it_is_trusted(
 async def test_media_processing_is_timed(settings: Settings, tmp_path: Path) -> None:
     app = create_app(settings)
     async with running(app) as client:
-        mina = await sign_up(client, "mina")
+        mina = await new_member(client, "mina")
         photo = write_photo(tmp_path / "photo.jpg")
         await create_memory(client, mina, [await upload(client, mina, photo, "image/jpeg")])
         await run_jobs(app)

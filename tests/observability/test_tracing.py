@@ -7,7 +7,6 @@ import dataclasses
 import gzip
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +36,7 @@ from keepsake.observability import configure_logging
 from keepsake.observability.tracing import PROBES, Tracing
 from keepsake.worker import in_process_worker, job_resources
 from tests.conftest import running
+from tests.fixtures.http_thread import serving
 from tests.fixtures.jwks_server import APPLE_CLIENT, APPLE_KEY, JwksServer, apple_token
 
 
@@ -99,16 +99,8 @@ class OtlpReceiver:
 
     @contextmanager
     def running(self) -> Iterator[OtlpReceiver]:
-        thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        thread.start()
-        try:
+        with serving(self._http):
             yield self
-        finally:
-            self._http.shutdown()
-            self._http.server_close()
-            thread.join()
 
     def named(self, name: str) -> list[Received]:
         return [s for s in self.spans if s.name == name]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import READY_TIMEOUT, keepsake_runner
+from tests.fixtures.keepsake_cli import READY_TIMEOUT, keepsake_runner
 
 # Process-level (Locust against a real `keepsake serve`): `--quick` leaves these out.
 pytestmark = pytest.mark.slow

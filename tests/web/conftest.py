@@ -24,7 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from keepsake.config import Settings
 from keepsake.main import create_app
-from tests.cli.test_cli import wait_for
+from tests.fixtures.keepsake_cli import wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

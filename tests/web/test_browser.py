@@ -12,7 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.conftest import PASSWORD, Member
+from tests.conftest import new_member
 from tests.fixtures.media_factory import write_video
 from tests.fixtures.memory_helpers import create_memory, upload, wait_processed
 from tests.fixtures.polling import eventually
@@ -20,22 +20,6 @@ from tests.web.conftest import LiveServer, fits_phone, screenshot, wait
 
 pytestmark = pytest.mark.slow
 NEW_PASSWORD = "a brighter morning by the river"
-
-
-async def _sign_up(http: httpx.AsyncClient, handle: str) -> Member:
-    body = {
-        "email": f"{handle}@example.com",
-        "password": PASSWORD,
-        "handle": handle,
-        "display_name": handle.title(),
-    }
-    response = await http.post("/v1/auth/signup", json=body)
-    assert response.status_code == 201, response.text
-    data = response.json()
-    tokens = data["tokens"]
-    return Member(
-        data["user"]["id"], handle, body["email"], tokens["access_token"], tokens["refresh_token"]
-    )
 
 
 def _emailed_link(outbox: Path, to: str, path: str) -> str:
@@ -66,7 +50,7 @@ async def test_a_share_page_plays_its_clips_in_order(
     live_server: LiveServer, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
-        mina = await _sign_up(http, "mina")
+        mina = await new_member(http, "mina")
         clips = [
             write_video(tmp_path / f"clip{n}.mp4", size=(320, 568), seconds=1.5, audio="aac")
             for n in range(2)
@@ -114,7 +98,7 @@ async def test_a_person_confirms_their_email_and_resets_their_password(
     outbox = live_server.settings.outbox_dir
     handle = f"reader{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=live_server.url) as http:
-        reader = await _sign_up(http, handle)
+        reader = await new_member(http, handle)
         verify = _emailed_link(outbox, reader.email, "verify-email")
         # A mail scanner fetches the link first: the token must survive it.
         assert (await http.get(verify)).status_code == 200

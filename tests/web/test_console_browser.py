@@ -14,12 +14,12 @@ from selenium.webdriver.common.by import By
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from keepsake.web.console import totp
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, new_member
 from tests.fixtures.console import SECRET, operator
 from tests.fixtures.media_factory import write_video
 from tests.fixtures.memory_helpers import create_memory, upload, wait_processed
 from tests.web.conftest import LiveServer, fits_phone, screenshot, wait
-from tests.web.test_browser import _playing_past, _sign_up
+from tests.web.test_browser import _playing_past
 
 pytestmark = pytest.mark.slow
 PAGES = ("/admin", "/admin/reports", "/admin/appeals", "/admin/audit")
@@ -49,7 +49,7 @@ async def test_a_moderator_watches_a_reported_memory_and_hides_it(
 ) -> None:
     server = live_server.url
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:
-        mina, theo, mod = [await _sign_up(http, h) for h in ("mina", "theo", "mod")]
+        mina, theo, mod = [await new_member(http, h) for h in ("mina", "theo", "mod")]
         clip = write_video(tmp_path / "clip.mp4", size=(320, 568), seconds=3.0, audio="aac")
         memory = await create_memory(
             http,
@@ -92,7 +92,7 @@ async def test_a_normal_user_and_a_form_without_its_token_are_refused(
 ) -> None:
     server = live_server.url
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:
-        mina, mod = [await _sign_up(http, h) for h in ("mina", "mod")]
+        mina, mod = [await new_member(http, h) for h in ("mina", "mod")]
     # Both with the second factor, so only the role tells them apart.
     await operator(engine, mina, "user")
     await operator(engine, mod, "moderator")

@@ -73,6 +73,23 @@ async def send_link(
         log.exception("mail.failed", purpose=purpose, user_id=str(user.id))
 
 
+async def send_verification(
+    db: AsyncSession, *, settings: Settings, mailer: Mailer, user: User, first: bool
+) -> None:
+    """The link that confirms `user`'s email address; the first one, at sign-up, greets them."""
+    await send_link(
+        db,
+        settings=settings,
+        mailer=mailer,
+        user=user,
+        purpose=VERIFY_EMAIL,
+        subject=CONFIRM_SUBJECT,
+        text=_("Hello {name}, please confirm your email address:")
+        if first
+        else _("Please confirm your email address:"),
+    )
+
+
 async def resend_verification(
     db: AsyncSession, *, settings: Settings, mailer: Mailer, limiter: RateLimiter, user: User
 ) -> None:
@@ -83,15 +100,7 @@ async def resend_verification(
         limit=settings.rate_limit_password_per_account,
         window=settings.rate_limit_window,
     )
-    await send_link(
-        db,
-        settings=settings,
-        mailer=mailer,
-        user=user,
-        purpose=VERIFY_EMAIL,
-        subject=CONFIRM_SUBJECT,
-        text=_("Please confirm your email address:"),
-    )
+    await send_verification(db, settings=settings, mailer=mailer, user=user, first=False)
 
 
 async def _use_token(db: AsyncSession, token: str, purpose: str) -> User:

@@ -13,7 +13,7 @@ from keepsake import text
 from keepsake.accounts import lockout, repository
 from keepsake.accounts.client import Client
 from keepsake.accounts.handles import check_handle
-from keepsake.accounts.links import CONFIRM_SUBJECT, VERIFY_EMAIL, check_password, send_link
+from keepsake.accounts.links import check_password, send_verification
 from keepsake.accounts.models import RefreshToken, Session, User
 from keepsake.accounts.schemas import Tokens
 from keepsake.config import Settings
@@ -163,15 +163,7 @@ async def sign_up(
         locale=locale,
     )
     tokens = await _open_session(db, settings, user, client)
-    await send_link(
-        db,
-        settings=settings,
-        mailer=mailer,
-        user=user,
-        purpose=VERIFY_EMAIL,
-        subject=CONFIRM_SUBJECT,
-        text=_("Hello {name}, please confirm your email address:"),
-    )
+    await send_verification(db, settings=settings, mailer=mailer, user=user, first=True)
     log.info("account.created", user_id=str(user.id))
     return SignedIn(user, tokens)
 

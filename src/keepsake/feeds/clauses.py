@@ -63,7 +63,8 @@ def not_muted(author_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
 def newest_first(
     query: AnySelect,
     created_at: SQLColumnExpression[datetime],
-    item_id: SQLColumnExpression[uuid.UUID],
+    # Nullable too (a mission entry's `memory_id`): the caller's joins keep the nulls out.
+    item_id: SQLColumnExpression[uuid.UUID | None],
 ) -> AnySelect:
     return (
         query.where(tuple_(created_at, item_id) < BEFORE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 
 from keepsake.accounts import repository, service
 from keepsake.accounts.deps import ClientInfo
@@ -23,7 +23,14 @@ from keepsake.accounts.providers import (
 from keepsake.accounts.repository import EmailTaken, HandleTaken
 from keepsake.accounts.schemas import IdTokenCreate, LoginCreate, SignupCreate
 from keepsake.db import DbSession
-from keepsake.deps import AppMailer, AppSettings, AppStorage, Limiter, RequestLanguage
+from keepsake.deps import (
+    AppMailer,
+    AppSettings,
+    AppStorage,
+    Limiter,
+    RequestLanguage,
+    app_state,
+)
 from keepsake.errors import RateLimited, responses
 from keepsake.flows import accounts as flows
 from keepsake.flows.schemas import AuthPublic, ProviderAuthPublic
@@ -91,12 +98,7 @@ async def login(
     )
 
 
-async def _jwks(request: Request) -> JwksCache:
-    cache: JwksCache = request.app.state.jwks
-    return cache
-
-
-Jwks = Annotated[JwksCache, Depends(_jwks)]
+Jwks = Annotated[JwksCache, Depends(app_state("jwks"))]
 
 _ERRORS = responses(
     InvalidIdToken,

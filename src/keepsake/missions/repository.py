@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     ScalarSelect,
     SQLColumnExpression,
     Uuid,
@@ -17,7 +16,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -25,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from keepsake.accounts.models import User
-from keepsake.feeds.clauses import BEFORE, VISIBLE
+from keepsake.feeds.clauses import VISIBLE, newest_first
 from keepsake.feeds.repository import card_query
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
@@ -209,13 +207,16 @@ def _entries() -> ReadQuery:
             MissionEntry.mission_id == bindparam("mission_id", type_=Uuid()),
             # Written out, so a prepared statement still matches the partial index.
             MissionEntry.status == literal_column("'entered'"),
-            tuple_(MissionEntry.memory_created_at, MissionEntry.memory_id) < BEFORE,
             VISIBLE,
         )
-        .order_by(MissionEntry.memory_created_at.desc(), MissionEntry.memory_id.desc())
-        .limit(bindparam("limit", type_=Integer()))
     )
-    return card_query(page, "mission_id", "limit", "before_at", "before_id")
+    return card_query(
+        newest_first(page, MissionEntry.memory_created_at, MissionEntry.memory_id),
+        "mission_id",
+        "limit",
+        "before_at",
+        "before_id",
+    )
 
 
 # Built once: only the parameters change between requests.

@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime
 
 from keepsake.config import Settings
-from keepsake.security import AccessClaims, new_token, read_token, sign_token
+from keepsake.security import AccessClaims, new_token
 
 COOKIE = "keepsake_console"
 CSRF_COOKIE = "keepsake_console_csrf"
@@ -25,23 +25,11 @@ def _key(settings: Settings, kid: str) -> str:
 
 
 def issue(settings: Settings, claims: AccessClaims, *, now: datetime) -> str:
-    return sign_token(
-        settings,
-        claims.payload(),
-        audience=AUDIENCE,
-        now=now,
-        ttl=settings.console_session_ttl,
-    )
+    return claims.sign(settings, audience=AUDIENCE, ttl=settings.console_session_ttl, now=now)
 
 
 def read(settings: Settings, token: str) -> AccessClaims | None:
-    return read_token(
-        settings,
-        token,
-        audience=AUDIENCE,
-        required=AccessClaims.REQUIRED,
-        parse=AccessClaims.from_payload,
-    )
+    return AccessClaims.read(settings, token, audience=AUDIENCE)
 
 
 def new_nonce() -> str:
