@@ -26,21 +26,32 @@ from keepsake.search.query import Query
 EXACT, RELATED, OTHERS = 0, 1, 2
 
 _HANDLE_KEY = 'lower(u.handle) COLLATE "C"'
-_VISIBLE = f"""
-    u.status = 'active' AND u.id <> :viewer_id AND {_HANDLE_KEY} <> :exact
-    AND (u.searchable OR EXISTS (
-        SELECT 1 FROM follows AS f
-        WHERE f.follower_id = :viewer_id AND f.followee_id = u.id AND f.state = 'active'))
-    AND NOT EXISTS (SELECT 1 FROM blocks AS b
-        WHERE b.blocker_id = :viewer_id AND b.blocked_id = u.id)
-    AND NOT EXISTS (SELECT 1 FROM blocks AS b
-        WHERE b.blocker_id = u.id AND b.blocked_id = :viewer_id)
+# What `UserPublic` shows of a person, carried from the branch that found them to the
+# page: no second read of `users` once ranked.
+_PERSON = "u.id, u.handle, u.display_name, u.bio, u.note, u.avatar_key, u.is_private"
+# The viewer's circle (active follows either way) and everyone blocked either way, each
+# read once per statement: a candidate is then checked against them in memory (hashed
+# `NOT IN`), where each check was an index probe of `follows` or `blocks` per candidate.
+_SETS = """
+    WITH circle AS MATERIALIZED (
+        SELECT id, bool_or(followed) AS followed, bool_or(NOT followed) AS follows_you
+        FROM (SELECT followee_id AS id, true AS followed FROM follows
+                WHERE follower_id = :viewer_id AND state = 'active'
+            UNION ALL
+            SELECT follower_id, false FROM follows
+                WHERE followee_id = :viewer_id AND state = 'active') AS edges
+        GROUP BY id),
+    hidden AS MATERIALIZED (
+        SELECT blocked_id AS id FROM blocks WHERE blocker_id = :viewer_id
+        UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = :viewer_id)
 """
-_UNRELATED = """
-    NOT EXISTS (SELECT 1 FROM follows AS f
-        WHERE f.follower_id = :viewer_id AND f.followee_id = u.id AND f.state = 'active')
-    AND NOT EXISTS (SELECT 1 FROM follows AS f
-        WHERE f.follower_id = u.id AND f.followee_id = :viewer_id AND f.state = 'active')
+_FOLLOWS = """EXISTS (SELECT 1 FROM follows AS f
+    WHERE f.follower_id = {a} AND f.followee_id = {b} AND f.state = 'active')"""
+_ACTIVE = "u.status = 'active' AND u.id <> :viewer_id AND u.id NOT IN (SELECT id FROM hidden)"
+# Anyone else is outside the circle, where only the searchable are found.
+_OTHER = f"""
+    {_ACTIVE} AND u.searchable AND {_HANDLE_KEY} <> :exact
+    AND u.id NOT IN (SELECT id FROM circle)
 """
 
 
@@ -79,22 +90,24 @@ def _matches(shape: Shape) -> str:
 
 
 def _exact() -> str:
-    # `:exact` is excluded by _VISIBLE everywhere else; here it is the one row wanted.
-    visible = _VISIBLE.replace(f"AND {_HANDLE_KEY} <> :exact", "")
+    # One row at most: its relation to the viewer is read straight from `follows`.
     return f"""
-        SELECT u.id, {EXACT} AS rank, {_HANDLE_KEY} AS handle_key FROM users AS u
-        WHERE lower(u.handle) = :exact AND {visible}
+        SELECT {_PERSON}, {_FOLLOWS.format(a=":viewer_id", b="u.id")} AS followed,
+            {_FOLLOWS.format(a="u.id", b=":viewer_id")} AS follows_you,
+            {EXACT} AS rank, {_HANDLE_KEY} AS handle_key
+        FROM users AS u
+        WHERE lower(u.handle) = :exact AND {_ACTIVE}
+          AND (u.searchable OR {_FOLLOWS.format(a=":viewer_id", b="u.id")})
     """
 
 
 def _related(shape: Shape, after: str) -> str:
     return f"""
-        (SELECT u.id, {RELATED} AS rank, {_HANDLE_KEY} AS handle_key FROM users AS u
-        WHERE u.id IN (
-            SELECT followee_id FROM follows WHERE follower_id = :viewer_id AND state = 'active'
-            UNION
-            SELECT follower_id FROM follows WHERE followee_id = :viewer_id AND state = 'active')
-          AND {_matches(shape)} AND {_VISIBLE} {after}
+        (SELECT {_PERSON}, c.followed, c.follows_you,
+            {RELATED} AS rank, {_HANDLE_KEY} AS handle_key
+        FROM circle AS c JOIN users AS u ON u.id = c.id
+        WHERE {_matches(shape)} AND {_ACTIVE} AND (u.searchable OR c.followed)
+          AND {_HANDLE_KEY} <> :exact {after}
         ORDER BY handle_key LIMIT :limit)
     """
 
@@ -105,10 +118,11 @@ def _by_grams(shape: Shape, after: str) -> str:
     # compared with their number made PostgreSQL plan every run afresh, ~2 ms each).
     column = "u.search_initials" if shape.initials else "u.search_name"
     return f"""
-        (SELECT u.id, {OTHERS} AS rank, g.handle_key FROM user_search_grams AS g
-        JOIN users AS u ON u.id = g.user_id
+        (SELECT {_PERSON}, false AS followed, false AS follows_you,
+            {OTHERS} AS rank, g.handle_key
+        FROM user_search_grams AS g JOIN users AS u ON u.id = g.user_id
         WHERE g.gram = :first_gram {after.replace("handle_key", "g.handle_key")}
-          AND strpos({column}, :term) > 0 AND {_VISIBLE} AND {_UNRELATED}
+          AND strpos({column}, :term) > 0 AND {_OTHER}
         ORDER BY g.handle_key LIMIT :limit)
     """
 
@@ -117,10 +131,11 @@ def _by_handle(after: str) -> str:
     # A range rather than `LIKE :prefix`: PostgreSQL bounds an index scan by a LIKE only
     # when the pattern is a constant, and a prepared statement's plan serves any prefix.
     return f"""
-        (SELECT u.id, {OTHERS} AS rank, {_HANDLE_KEY} AS handle_key FROM users AS u
+        (SELECT {_PERSON}, false AS followed, false AS follows_you,
+            {OTHERS} AS rank, {_HANDLE_KEY} AS handle_key
+        FROM users AS u
         WHERE {_HANDLE_KEY} >= :exact AND {_HANDLE_KEY} < :past_prefix
-          {after.replace("handle_key", _HANDLE_KEY)}
-          AND {_VISIBLE} AND {_UNRELATED}
+          {after.replace("handle_key", _HANDLE_KEY)} AND {_OTHER}
         ORDER BY handle_key LIMIT :limit)
     """
 
@@ -140,7 +155,7 @@ def _found(shape: Shape) -> str:
     if shape.handle:
         others.append(_by_handle(resume(OTHERS)))
     parts.append(f"SELECT * FROM ({' UNION '.join(others)}) AS others")
-    return f"SELECT id, rank, handle_key FROM ({' UNION ALL '.join(parts)}) AS found" + (
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS found" + (
         " ORDER BY rank, handle_key LIMIT :limit"
     )
 
@@ -164,21 +179,22 @@ _LAST_CHAR = chr(0x10FFFF)
 
 # The page's people with what `UserPublic` shows of their relation to the viewer, and no
 # more: the visibility rules above already left out blocks either way and inactive
-# accounts, so of `PERSON_COLUMNS`' six relation subqueries per row three are needed.
-# `relationship` is `keepsake.privacy.relationship` (the viewer is never among the rows).
+# accounts, and the circle gave `followed` and `follows_you`. `relationship` is
+# `keepsake.privacy.relationship` (the viewer is never among the rows).
 _PAGE = """
-    SELECT u.id, u.handle, u.display_name, u.bio, u.note, u.avatar_key, u.is_private,
-        CASE (SELECT f.state FROM follows AS f
-                WHERE f.follower_id = :viewer_id AND f.followee_id = u.id)
-            WHEN 'active' THEN 'following' WHEN 'requested' THEN 'requested' ELSE 'none'
+    {sets}
+    SELECT id, handle, display_name, bio, note, avatar_key, is_private,
+        CASE WHEN followed THEN 'following'
+            WHEN EXISTS (SELECT 1 FROM follows AS f WHERE f.follower_id = :viewer_id
+                AND f.followee_id = found.id AND f.state = 'requested') THEN 'requested'
+            ELSE 'none'
         END AS relationship,
-        EXISTS (SELECT 1 FROM follows AS f WHERE f.follower_id = u.id
-            AND f.followee_id = :viewer_id AND f.state = 'active') AS follows_you,
+        follows_you,
         EXISTS (SELECT 1 FROM mutes AS m
-            WHERE m.muter_id = :viewer_id AND m.muted_id = u.id) AS muted,
-        found.rank, found.handle_key
-    FROM ({found}) AS found JOIN users AS u ON u.id = found.id
-    ORDER BY found.rank, found.handle_key
+            WHERE m.muter_id = :viewer_id AND m.muted_id = found.id) AS muted,
+        rank, handle_key
+    FROM ({found}) AS found
+    ORDER BY rank, handle_key
 """
 
 
@@ -206,7 +222,7 @@ def _page(shape: Shape) -> ReadQuery:
     # Blanks collapsed: psycopg parses a statement's placeholders afresh on every run when
     # it is longer than 4096 bytes (`MAX_CACHED_STATEMENT_LENGTH`), and the handle shape's
     # indented SQL was 4.7 kB.
-    sql = " ".join(_PAGE.format(found=_found(shape)).split())
+    sql = " ".join(_PAGE.format(sets=_SETS, found=_found(shape)).split())
     # No `::UUID` after each of the two dozen `viewer_id`s: psycopg sends a UUID as one.
     return ReadQuery.compile(text(sql), *_RUN, "limit")
 
