@@ -43,12 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from profile_read import LOAD_CPU, wrk  # noqa: E402 - beside this script
-from serving import BARE, KEEPSAKE, served, server_env  # noqa: E402
-from tests.fixtures.media_factory import write_video  # noqa: E402
+from serving import BARE, KEEPSAKE, served, server_env  # noqa: E402 - after bench/ and the repository are on sys.path
+from tests.fixtures.media_factory import write_video  # noqa: E402 - after bench/ and the repository are on sys.path
 
-from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
-from keepsake.memories.hashtags import parse_hashtags  # noqa: E402
-from keepsake.migrate import upgrade  # noqa: E402
+from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402 - after bench/ and the repository are on sys.path
+from keepsake.memories.hashtags import parse_hashtags  # noqa: E402 - after bench/ and the repository are on sys.path
+from keepsake.migrate import upgrade  # noqa: E402 - after bench/ and the repository are on sys.path
 
 AUTHORS, MEMORIES_EACH, PAGE = 20, 10, 20
 OTHERS, OTHER_MEMORIES_EACH = 2000, 25

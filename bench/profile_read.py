@@ -35,7 +35,7 @@ def post_json(url: str, body: dict[str, str]) -> dict[str, dict[str, str]]:
     request = urllib.request.Request(  # noqa: S310 - loopback only
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback http URL built here
         result: dict[str, dict[str, str]] = json.load(response)
         return result
 

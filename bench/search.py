@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loadgen import Run, Target, ensure_wrk, wrk  # noqa: E402 - beside this script
-from profile_read import post_json  # noqa: E402
-from serving import KEEPSAKE, pin_postgres, served, server_env  # noqa: E402
+from profile_read import post_json  # noqa: E402 - after bench/ and the repository are on sys.path
+from serving import KEEPSAKE, pin_postgres, served, server_env  # noqa: E402 - after bench/ and the repository are on sys.path
 
-from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402
-from keepsake.migrate import upgrade  # noqa: E402
+from keepsake.embedded_pg import EmbeddedPostgres  # noqa: E402 - after bench/ and the repository are on sys.path
+from keepsake.migrate import upgrade  # noqa: E402 - after bench/ and the repository are on sys.path
 
 SYLLABLES = "김이박최정강조윤장임한오서신권황안송류홍민지서현준우예진수하은도연유나영성호재"
 QUERIES = {"two syllables": "민지", "handle prefix": "p0123"}
@@ -75,7 +75,7 @@ def exported(ref: str, into: Path) -> Path:
     shutil.rmtree(into, ignore_errors=True)
     into.mkdir()
     archive = subprocess.run(  # noqa: S603 - fixed program, a revision the caller named
-        ["git", "archive", ref, "src", "migrations"],  # noqa: S607
+        ["git", "archive", ref, "src", "migrations"],  # noqa: S607 - git from PATH
         cwd=ROOT,
         check=True,
         capture_output=True,

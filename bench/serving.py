@@ -43,7 +43,7 @@ def served(argv: list[str], env: dict[str, str], ready_path: str) -> Iterator[tu
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(base + ready_path, timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(base + ready_path, timeout=1).close()  # noqa: S310 - a loopback http URL built here
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
