@@ -73,11 +73,18 @@ class ReadQuery:
     async def all(self, db: ReadDb, **values: Any) -> list[NamedTuple]:
         params = self.fixed | values
         args = [params[name] for name in self.order]
-        async with db.pool.connection() as conn:
+        # `getconn`, not `connection()`: that one also enters the connection's context,
+        # whose `commit` on the way out takes the connection's lock even in autocommit,
+        # with nothing to commit. `putconn` still replaces a connection that a failed or
+        # cancelled statement left unusable.
+        conn = await db.pool.getconn()
+        try:
             cursor = AsyncRawCursor(conn, row_factory=namedtuple_row)
             with db.spans.statement(self.sql) if db.spans else _UNTRACED:
                 await cursor.execute(self.raw_sql, args)
                 return await cursor.fetchall()
+        finally:
+            await db.pool.putconn(conn)
 
 
 def _expanded(

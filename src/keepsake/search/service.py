@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from typing import Any
+
+import orjson
 
 from keepsake.accounts import avatars
 from keepsake.config import Settings
@@ -31,13 +32,15 @@ def _bad_cursor() -> Invalid:
 
 
 def encode_cursor(position: Position) -> str:
-    raw = json.dumps([position.rank, position.handle_key], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    # orjson writes what `json.dumps(..., separators=(",", ":"))` did (a handle key is
+    # ASCII), so cursors handed out before still read; it costs a tenth as much.
+    raw = orjson.dumps([position.rank, position.handle_key])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(value: str) -> Position:
     try:
-        rank, handle_key = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        rank, handle_key = orjson.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
     except (ValueError, TypeError, binascii.Error):
         raise _bad_cursor() from None
     if not isinstance(rank, int) or not isinstance(handle_key, str):
@@ -53,12 +56,8 @@ async def _count(settings: Settings, limiter: RateLimiter, viewer_id: uuid.UUID)
     )
 
 
-async def _shown(settings: Settings, storage: Storage, row: repository.Row) -> dict[str, Any]:
+def _shown(row: repository.Row, avatar: dict[str, Any] | None) -> dict[str, Any]:
     """`UserPublic` as plain values: the page skips the model (see `keepsake.jsonbody`)."""
-    avatar = None
-    if row.avatar_key is not None:
-        view = await avatars.view(settings, storage, row.avatar_key)
-        avatar = view.model_dump() if view else None
     return {
         "id": row.id,
         "handle": row.handle,
@@ -71,6 +70,18 @@ async def _shown(settings: Settings, storage: Storage, row: repository.Row) -> d
         "follows_you": row.follows_you,
         "muted": row.muted,
     }
+
+
+async def _avatars(
+    settings: Settings, storage: Storage, page: list[repository.Row]
+) -> dict[str | None, dict[str, Any] | None]:
+    """Each avatar key on the page (and None, no avatar) to what `UserPublic` shows of it,
+    signed once: most people have none, and a page of them then costs no awaits at all."""
+    shown: dict[str | None, dict[str, Any] | None] = {None: None}
+    for key in {row.avatar_key for row in page if row.avatar_key is not None}:
+        view = await avatars.view(settings, storage, key)
+        shown[key] = view.model_dump() if view else None
+    return shown
 
 
 async def people(
@@ -93,7 +104,8 @@ async def people(
     await _count(settings, limiter, viewer_id)
     found = await repository.people(db, query, viewer_id=viewer_id, after=after, limit=limit + 1)
     page = found[:limit]
-    items = [await _shown(settings, storage, row) for row in page]
+    shown = await _avatars(settings, storage, page)
+    items = [_shown(row, shown[row.avatar_key]) for row in page]
     next_cursor = None
     if len(found) > limit:
         last = page[-1]
