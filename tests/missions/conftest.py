@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from keepsake.missions.clock import current_time
+from keepsake.clock import current_time
 from keepsake.security import utcnow
 from tests.missions.helpers import Clock
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentUser
+from keepsake.clock import Now
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage, IdPath
 from keepsake.errors import responses
 from keepsake.jsonbody import json_response
 from keepsake.missions import service
-from keepsake.missions.clock import Now
 from keepsake.missions.models import MissionStatus
 from keepsake.missions.schemas import (
     EntryPublic,

@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from keepsake.clock import Now
 from keepsake.db import DbSession
 from keepsake.deps import AppSettings, AppStorage
 from keepsake.missions import service
-from keepsake.missions.clock import Now
 from keepsake.missions.schemas import MissionCreate, WinnersChoice
 from keepsake.pagination import PageRequest, Pagination
 from keepsake.web.console.auth import ConsoleAdmin, check_csrf

@@ -1,4 +1,6 @@
-"""The time mission routes judge by: a dependency, so tests move the clock instead of sleeping."""
+"""The time routes judge missions by: a dependency, so tests move the clock instead of sleeping.
+
+Beneath the domains: missions judge by it, and search puts an open mission's tag first by it."""
 
 from __future__ import annotations
 
