@@ -11,7 +11,9 @@ from keepsake.flows import memories as memory_flows
 from keepsake.memories import service as memories
 from keepsake.memories import tasks as memory_tasks
 from keepsake.missions import repository as missions
+from keepsake.missions import service as mission_rules
 from keepsake.points import repository as points
+from keepsake.search import service as search
 
 
 def connect() -> None:
@@ -20,3 +22,4 @@ def connect() -> None:
     memories.deleting.connect(memory_flows.deleting)
     memories.feed_cards.connect(feeds)
     points.mission_title.connect(missions.title_of)
+    search.open_mission_tags.connect(mission_rules.open_tags)

@@ -8,11 +8,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
+    Integer,
     ScalarSelect,
     SQLColumnExpression,
+    String,
     Uuid,
     and_,
     bindparam,
+    func,
     literal_column,
     or_,
     select,
@@ -28,7 +32,7 @@ from keepsake.feeds.repository import card_query
 from keepsake.memories.models import Memory, MemoryHashtag
 from keepsake.missions.models import EntryStatus, Mission, MissionEntry, MissionStatus
 from keepsake.pagination import TOP, Cursor, keyset_before
-from keepsake.readdb import ReadQuery
+from keepsake.readdb import ReadDb, ReadQuery
 
 # Closed missions stay in the default list this long.
 RECENTLY_CLOSED = timedelta(days=30)
@@ -195,6 +199,38 @@ async def winner_memories(db: AsyncSession, mission_id: uuid.UUID) -> set[uuid.U
         )
     )
     return {memory_id for memory_id in rows if memory_id is not None}
+
+
+def _open_tags() -> ReadQuery:
+    # `starts_with`, not a range: the tag's column has the database's collation. Missions
+    # are a few a month, so the statement reads the table rather than an index.
+    now = bindparam("now", type_=DateTime(timezone=True))
+    return ReadQuery.compile(
+        select(Mission.id, Mission.hashtag, Mission.title, Mission.ends_at)
+        .where(
+            func.starts_with(Mission.hashtag, bindparam("prefix", type_=String())),
+            Mission.closed_at.is_(None),
+            Mission.starts_at <= now,
+            Mission.ends_at > now,
+        )
+        .order_by(Mission.starts_at.desc(), Mission.id)
+        .limit(bindparam("limit", type_=Integer())),
+        "prefix",
+        "now",
+        "limit",
+    )
+
+
+_OPEN_TAGS = _open_tags()
+
+
+async def open_tags(
+    db: ReadDb, prefix: str, *, now: datetime, limit: int
+) -> Sequence[tuple[uuid.UUID, str, str, datetime]]:
+    """(id, hashtag, title, ends_at) of the missions open at `now` whose tag starts with
+    `prefix`, the latest opened first: one statement, outside any transaction."""
+    rows = await _OPEN_TAGS.all(db, prefix=prefix, now=now, limit=limit)
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
 def _entries() -> ReadQuery:

@@ -28,7 +28,8 @@ from keepsake.notifications.service import notify
 from keepsake.pagination import Cursor, Page, PageRequest
 from keepsake.points import service as points
 from keepsake.points.models import TransferKind
-from keepsake.readdb import SessionReads
+from keepsake.readdb import ReadDb, SessionReads
+from keepsake.search.schemas import HashtagMission, HashtagPublic
 from keepsake.storage.base import Storage
 
 # Fields that may change once a mission has opened.
@@ -283,4 +284,13 @@ async def entries_of_person(db: AsyncSession, user_id: uuid.UUID) -> list[dict[s
             "entered_at": entry.created_at,
         }
         for entry, mission in await repository.entries_by_user(db, user_id)
+    ]
+
+
+async def open_tags(db: ReadDb, prefix: str, *, now: datetime, limit: int) -> list[HashtagPublic]:
+    """Hashtag search's first results: the open missions' tags starting with `prefix`."""
+    rows = await repository.open_tags(db, prefix, now=now, limit=limit)
+    return [
+        HashtagPublic(tag=tag, mission=HashtagMission(id=mission_id, title=title, ends_at=ends_at))
+        for mission_id, tag, title, ends_at in rows
     ]

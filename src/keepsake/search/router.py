@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from keepsake.accounts.deps import AUTH_ERRORS, CurrentViewer
 from keepsake.accounts.people import UserPublic
+from keepsake.clock import Now
 from keepsake.deps import AppReadDb, AppSettings, Limiter
 from keepsake.errors import RateLimited, responses
 from keepsake.jsonbody import json_response
@@ -65,7 +66,8 @@ async def search_people(
 
 @router.get(
     "/hashtags",
-    summary="Find hashtags by prefix, most recently used first; never with counts.",
+    summary="Find hashtags by prefix: open missions' tags first, then the most recently"
+    " used; never with counts.",
     responses=responses(*AUTH_ERRORS, RateLimited, invalid=("invalid_query",)),
 )
 async def search_hashtags(
@@ -74,8 +76,9 @@ async def search_hashtags(
     settings: AppSettings,
     limiter: Limiter,
     viewer: CurrentViewer,
+    now: Now,
     limit: _LIMIT = DEFAULT_LIMIT,
 ) -> HashtagList:
     return await service.hashtags(
-        db, settings=settings, limiter=limiter, viewer_id=viewer.id, q=q, limit=limit
+        db, settings=settings, limiter=limiter, viewer_id=viewer.id, q=q, limit=limit, now=now
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import orjson
 
 from keepsake.accounts import avatars
 from keepsake.config import Settings
 from keepsake.errors import Invalid
+from keepsake.hooks import Hook
 from keepsake.i18n.catalog import _
 from keepsake.memories.hashtags import normalize_tag
 from keepsake.ratelimit import RateLimiter
@@ -23,6 +25,18 @@ from keepsake.search.schemas import HashtagList, HashtagPublic
 from keepsake.storage.base import Storage
 
 INVALID_QUERY = "invalid_query"
+
+
+class OpenMissionTags(Protocol):
+    """Open missions' tags starting with a prefix, the latest opened first, each with its
+    mission (`keepsake.missions`, above this domain)."""
+
+    async def __call__(
+        self, db: ReadDb, prefix: str, *, now: datetime, limit: int
+    ) -> list[HashtagPublic]: ...
+
+
+open_mission_tags: Hook[OpenMissionTags] = Hook("search.open_mission_tags")
 
 
 def _bad_cursor() -> Invalid:
@@ -121,14 +135,18 @@ async def hashtags(
     viewer_id: uuid.UUID,
     q: str,
     limit: int,
+    now: datetime,
 ) -> HashtagList:
-    """Tags starting with `q`, most recently used first.
-
-    Missions' open tags are to come first: a ranked source placed before `recent_tags`.
-    """
+    """Open missions' tags starting with `q` first, then tags by their latest use."""
     prefix = normalize_tag(q.strip().lstrip("#"))
     if not prefix:
         raise Invalid(_("Type at least one letter of the tag."), code=INVALID_QUERY, field="q")
     await _count(settings, limiter, viewer_id)
-    tags = await repository.recent_tags(db, prefix, limit=limit)
-    return HashtagList(items=[HashtagPublic(tag=tag) for tag in tags])
+    items = await open_mission_tags.target(db, prefix, now=now, limit=limit)
+    if len(items) < limit:
+        # A mission's tag is listed once, with its mission. Of `limit` recent tags at most
+        # len(items) are missions' own, so the page still fills.
+        named = {item.tag for item in items}
+        recent = await repository.recent_tags(db, prefix, limit=limit)
+        items += [HashtagPublic(tag=tag) for tag in recent if tag not in named]
+    return HashtagList(items=items[:limit])
