@@ -84,6 +84,11 @@ async def _viewer(
     return viewer
 
 
+async def viewer_of(request: Request) -> Viewer:
+    """What `CurrentViewer` gives, for a route that reads its own parameters."""
+    return await _viewer(request, await _bearer(request))
+
+
 async def _session_viewer(request: Request, token: str, cache: AuthCache) -> Viewer:
     """The token's viewer, read from its session (and kept in the cache)."""
     claims = _claims(request.app.state.settings, token)
