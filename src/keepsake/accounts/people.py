@@ -49,7 +49,19 @@ class AvatarPublic(BaseModel):
     large: str = Field(description="At most 640 × 640 pixels: full-screen views.")
 
 
-class UserPublic(BaseModel):
+class PersonFields(BaseModel):
+    """What every view of a person starts with: another's (`UserPublic`) and your own
+    (`MePublic`)."""
+
+    id: uuid.UUID
+    handle: str
+    display_name: str
+    bio: str
+    note: str = Field(description=NOTE)
+    avatar: AvatarPublic | None = Field(default=None, description=AVATAR)
+
+
+class UserPublic(PersonFields):
     """Another person's profile as you may see it. It never carries counts."""
 
     model_config = ConfigDict(
@@ -71,12 +83,6 @@ class UserPublic(BaseModel):
         }
     )
 
-    id: uuid.UUID
-    handle: str
-    display_name: str
-    bio: str
-    note: str = Field(description=NOTE)
-    avatar: AvatarPublic | None = Field(default=None, description=AVATAR)
     is_private: bool
     relationship: Relationship = Field(
         description="Your follow of them: `self` (this is you), `following`, `requested` "

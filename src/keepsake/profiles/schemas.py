@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 # Another person's view (and the avatar and handle in it) sits with the accounts beneath
 # the graph, which lists people; `as`: named here as the profile view it also is.
-from keepsake.accounts.people import AVATAR, NOTE, AvatarPublic
+from keepsake.accounts.people import NOTE, PersonFields
 from keepsake.accounts.people import UserPublic as UserPublic
 from keepsake.i18n import Language
 from keepsake.text import Bio, DisplayName, Note
@@ -61,15 +61,9 @@ class NotificationPrefsUpdate(BaseModel):
     memory_failed: bool | None = None
 
 
-class MePublic(BaseModel):
+class MePublic(PersonFields):
     """The caller's own profile and settings; the only view that carries counts."""
 
-    id: uuid.UUID
-    handle: str
-    display_name: str
-    bio: str
-    note: str = Field(description=NOTE)
-    avatar: AvatarPublic | None = Field(default=None, description=AVATAR)
     email: str
     email_verified: bool
     is_private: bool
